@@ -1,0 +1,12 @@
+"""rollmed: fast, exact rolling and running medians for pandas and NumPy.
+
+``import rollmed`` registers the ``.rollmed`` accessor on pandas Series and offers
+the NumPy functions :func:`move_median` and :func:`expanding_median`. The numba
+kernels compile on the first call and are cached on disk.
+"""
+
+from rollmed import accessor as _accessor  # noqa: F401  (registers the .rollmed accessor)
+from rollmed._api import expanding_median, move_median
+
+__all__ = ["expanding_median", "move_median"]
+__version__ = "0.1.0"

@@ -1,0 +1,380 @@
+"""The numba kernels of rollmed: every jitted function lives in this module.
+
+numba's on-disk cache does not notice a change to a jitted function that lives in
+another file, so keeping all of them together keeps the cache honest.
+
+The engine is an *indexed* double heap. The lower part of the window lives in a
+max-heap ``lo`` and the upper part in a min-heap ``hi``; both are stored as
+min-heaps of *keys*, ``lo`` holding the values flipped (``-x`` for floats,
+``~x`` for integers, both order-reversing and exact). Every node also records the
+global position of its value, and ``where[pos & mask]`` records the node that
+holds a position (``+i + 1`` for ``lo[i]``, ``-i - 1`` for ``hi[i]``, ``0`` for
+a position that is not held, such as a NaN). A value that leaves the window is
+therefore found and removed in O(log k), and every array is sized by the
+largest window, never by the length of the data.
+
+The state lives in arrays that the caller owns (see :func:`new_state`), so a
+later call, a streaming object or the next partition of a dask frame can carry
+on where the last call stopped.
+
+The engine consumes monotone window bounds ``start[j] <= end[j]``: fixed,
+centred and expanding windows are different bounds, not different kernels.
+Kernels never validate their input: the NumPy layer does.
+"""
+
+import numpy as np
+from numba import njit, types
+from numba.extending import overload
+
+# bottleneck's choice: an 8-ary heap is three times shallower than a binary one
+# and the children of a node share a cache line.
+_ARITY = 8
+
+# Slots of the ``counts`` state array.
+_N_LO = 0  # values held in the low (max-) heap
+_N_HI = 1  # values held in the high (min-) heap
+_NEXT_IN = 2  # the next position to enter the window
+_NEXT_OUT = 3  # the next position to leave the window
+_N_COUNTS = 4
+
+# How a quantile between two order statistics is read; the codes are shared
+# with the NumPy layer (rollmed._api.INTERPOLATIONS).
+LINEAR = 0
+LOWER = 1
+HIGHER = 2
+MIDPOINT = 3
+NEAREST = 4
+
+# Bounds are computed this many windows at a time, so that a fixed or expanding
+# window never materialises bounds arrays as long as the data.
+_BOUNDS_BLOCK = 1024
+
+_jit = njit(cache=True, nogil=True)
+# The heap code runs without numba's reference counting (``_nrt=False``) and is
+# inlined into the engine: otherwise every call that passes the state arrays pays
+# atomic increments and decrements, which made the engine 3x slower than bottleneck.
+# Functions compiled this way cannot allocate; the callers allocate.
+_kernel = njit(cache=True, nogil=True, _nrt=False)
+_inline = njit(cache=True, nogil=True, _nrt=False, inline="always")
+
+
+def _flip(x):  # pragma: no cover - replaced by the overload inside jitted code
+    return -x
+
+
+@overload(_flip)
+def _flip_overload(x):
+    """An exact, order-reversing involution: ``-x`` overflows at the int64 minimum, ``~x`` never does."""
+    if isinstance(x, types.Integer):
+        return lambda x: ~x
+    return lambda x: -x
+
+
+@_jit
+def new_state(window, dtype):
+    """An empty engine state for windows of at most ``window`` values.
+
+    The tuple ``(lo_keys, lo_pos, hi_keys, hi_pos, where, counts)``; the capacity is
+    a power of two so that ``pos & mask`` finds the slot of a position.
+    """
+    capacity = 1
+    while capacity < window:
+        capacity *= 2
+    return (
+        np.empty(capacity, dtype),
+        np.empty(capacity, np.int64),
+        np.empty(capacity, dtype),
+        np.empty(capacity, np.int64),
+        np.zeros(capacity, np.int64),
+        np.zeros(_N_COUNTS, np.int64),
+    )
+
+
+@_inline
+def _sift_up(keys, positions, where, side, i):
+    mask = where.size - 1
+    key = keys[i]
+    pos = positions[i]
+    while i > 0:
+        parent = (i - 1) // _ARITY
+        if keys[parent] <= key:
+            break
+        keys[i] = keys[parent]
+        positions[i] = positions[parent]
+        where[positions[i] & mask] = side * (i + 1)
+        i = parent
+    keys[i] = key
+    positions[i] = pos
+    where[pos & mask] = side * (i + 1)
+
+
+@_inline
+def _sift_down(keys, positions, where, side, size, i):
+    mask = where.size - 1
+    key = keys[i]
+    pos = positions[i]
+    while True:
+        first = i * _ARITY + 1
+        if first >= size:
+            break
+        best = first
+        best_key = keys[first]
+        for child in range(first + 1, min(first + _ARITY, size)):
+            if keys[child] < best_key:
+                best = child
+                best_key = keys[child]
+        if key <= best_key:
+            break
+        keys[i] = best_key
+        positions[i] = positions[best]
+        where[positions[i] & mask] = side * (i + 1)
+        i = best
+    keys[i] = key
+    positions[i] = pos
+    where[pos & mask] = side * (i + 1)
+
+
+@_inline
+def _heap_replace(keys, positions, where, side, size, i, key, pos):
+    """Overwrite node ``i`` with a new key and position and restore the heap with one sift."""
+    old_key = keys[i]
+    keys[i] = key
+    positions[i] = pos
+    if key < old_key:
+        _sift_up(keys, positions, where, side, i)
+    else:
+        _sift_down(keys, positions, where, side, size, i)
+
+
+@_inline
+def _heap_delete(keys, positions, where, side, size, i):
+    """Delete node ``i`` of a heap of ``size`` nodes (the caller shrinks the count)."""
+    last = size - 1
+    if i != last:
+        _heap_replace(keys, positions, where, side, last, i, keys[last], positions[last])
+
+
+@_inline
+def _insert(state, value, pos):
+    lo_keys, lo_pos, hi_keys, hi_pos, where, counts = state
+    n_lo = counts[_N_LO]
+    if n_lo > 0 and value <= _flip(lo_keys[0]):
+        lo_keys[n_lo] = _flip(value)
+        lo_pos[n_lo] = pos
+        counts[_N_LO] = n_lo + 1
+        _sift_up(lo_keys, lo_pos, where, 1, n_lo)
+    else:
+        n_hi = counts[_N_HI]
+        hi_keys[n_hi] = value
+        hi_pos[n_hi] = pos
+        counts[_N_HI] = n_hi + 1
+        _sift_up(hi_keys, hi_pos, where, -1, n_hi)
+
+
+@_inline
+def _remove(state, pos):
+    lo_keys, lo_pos, hi_keys, hi_pos, where, counts = state
+    slot = pos & (where.size - 1)
+    node = where[slot]
+    if node == 0:  # a missing value was never held
+        return
+    where[slot] = 0
+    if node > 0:
+        _heap_delete(lo_keys, lo_pos, where, 1, counts[_N_LO], node - 1)
+        counts[_N_LO] -= 1
+    else:
+        _heap_delete(hi_keys, hi_pos, where, -1, counts[_N_HI], -node - 1)
+        counts[_N_HI] -= 1
+
+
+@_inline
+def _replace(state, pos_out, value, pos_in):
+    """Let ``value`` at ``pos_in`` take the node of the held position ``pos_out``.
+
+    bottleneck's trick: one sift in place instead of a delete and an insert. If the
+    new value belongs to the other heap it is now the root of its own heap, and one
+    swap of the two roots restores the order without changing the counts.
+    """
+    lo_keys, lo_pos, hi_keys, hi_pos, where, counts = state
+    mask = where.size - 1
+    node = where[pos_out & mask]
+    where[pos_out & mask] = 0
+    n_lo = counts[_N_LO]
+    n_hi = counts[_N_HI]
+    if node > 0:
+        _heap_replace(lo_keys, lo_pos, where, 1, n_lo, node - 1, _flip(value), pos_in)
+        if n_hi > 0 and _flip(lo_keys[0]) > hi_keys[0]:
+            # The other low values are <= the high root, so it can become the low root as it is.
+            root_key, root_pos = lo_keys[0], lo_pos[0]
+            lo_keys[0] = _flip(hi_keys[0])
+            lo_pos[0] = hi_pos[0]
+            where[lo_pos[0] & mask] = 1
+            hi_keys[0] = _flip(root_key)
+            hi_pos[0] = root_pos
+            _sift_down(hi_keys, hi_pos, where, -1, n_hi, 0)
+    else:
+        _heap_replace(hi_keys, hi_pos, where, -1, n_hi, -node - 1, value, pos_in)
+        if n_lo > 0 and hi_keys[0] < _flip(lo_keys[0]):
+            root_key, root_pos = hi_keys[0], hi_pos[0]
+            hi_keys[0] = _flip(lo_keys[0])
+            hi_pos[0] = lo_pos[0]
+            where[hi_pos[0] & mask] = -1
+            lo_keys[0] = _flip(root_key)
+            lo_pos[0] = root_pos
+            _sift_down(lo_keys, lo_pos, where, 1, n_lo, 0)
+
+
+@_inline
+def _move_root(from_keys, from_pos, from_side, to_keys, to_pos, to_side, where, counts):
+    """Move the root of one heap to the other: the order statistic at the boundary changes sides."""
+    n_from = counts[_N_LO] if from_side == 1 else counts[_N_HI]
+    n_to = counts[_N_LO] if to_side == 1 else counts[_N_HI]
+    key = from_keys[0]
+    pos = from_pos[0]
+    _heap_delete(from_keys, from_pos, where, from_side, n_from, 0)
+    to_keys[n_to] = _flip(key)
+    to_pos[n_to] = pos
+    _sift_up(to_keys, to_pos, where, to_side, n_to)
+    if from_side == 1:
+        counts[_N_LO] = n_from - 1
+        counts[_N_HI] = n_to + 1
+    else:
+        counts[_N_HI] = n_from - 1
+        counts[_N_LO] = n_to + 1
+
+
+@_inline
+def _rebalance(state, n_low):
+    """Move roots between the heaps until the low heap holds exactly ``n_low`` values."""
+    lo_keys, lo_pos, hi_keys, hi_pos, where, counts = state
+    while counts[_N_LO] > n_low:
+        _move_root(lo_keys, lo_pos, 1, hi_keys, hi_pos, -1, where, counts)
+    while counts[_N_LO] < n_low:
+        _move_root(hi_keys, hi_pos, -1, lo_keys, lo_pos, 1, where, counts)
+
+
+@_inline
+def _midpoint(low, high):
+    """``(low + high) / 2`` as pandas computes it, but finite where only the sum overflows."""
+    mid = (low + high) / 2
+    if np.isinf(mid) and np.isfinite(low) and np.isfinite(high):
+        mid = low / 2 + high / 2
+    return mid
+
+
+@_inline
+def _read_quantile(state, q, interpolation):
+    """The ``q`` quantile of the held values, by pandas' rules (the caller ensures there is one)."""
+    lo_keys, lo_pos, hi_keys, hi_pos, where, counts = state
+    n = counts[_N_LO] + counts[_N_HI]
+    fractional_rank = q * (n - 1)
+    rank = int(fractional_rank)
+    _rebalance(state, rank + 1)
+    low = _flip(lo_keys[0])
+    fraction = fractional_rank - rank
+    if fraction == 0:
+        return np.float64(low)
+    high = hi_keys[0]
+    if interpolation == MIDPOINT:
+        return _midpoint(np.float64(low), np.float64(high))
+    if interpolation == LOWER:
+        return np.float64(low)
+    if interpolation == HIGHER:
+        return np.float64(high)
+    if interpolation == NEAREST:  # round half to even, as pandas does
+        if fraction == 0.5:
+            return np.float64(low) if rank % 2 == 0 else np.float64(high)
+        return np.float64(low) if fraction < 0.5 else np.float64(high)
+    return low + (high - low) * fraction
+
+
+@_kernel
+def engine(values, offset, start, end, min_count, q, interpolation, state, out):
+    """Run the double heap over the windows ``[start[j], end[j])`` and write ``out[j]``.
+
+    ``values[p - offset]`` is the value at global position ``p``; ``start`` and ``end``
+    are global, monotone non-decreasing, and no window is larger than the state's
+    capacity. Missing values (NaN) are skipped: a window with fewer than
+    ``max(min_count, 1)`` values gives NaN.
+    """
+    where = state[4]
+    counts = state[5]
+    mask = where.size - 1
+    next_in = counts[_NEXT_IN]
+    next_out = counts[_NEXT_OUT]
+    for j in range(start.size):
+        window_start = start[j]
+        window_end = end[j]
+        if next_in < window_start:  # the window jumps past everything held
+            while next_out < next_in:
+                _remove(state, next_out)
+                next_out += 1
+            next_in = window_start
+            next_out = window_start
+        while next_out < window_start:
+            if next_in < window_end:
+                value = values[next_in - offset]
+                held = where[next_out & mask] != 0
+                if held and not np.isnan(value):
+                    _replace(state, next_out, value, next_in)
+                else:
+                    _remove(state, next_out)
+                    if not np.isnan(value):
+                        _insert(state, value, next_in)
+                next_in += 1
+            else:
+                _remove(state, next_out)
+            next_out += 1
+        while next_in < window_end:
+            value = values[next_in - offset]
+            if not np.isnan(value):
+                _insert(state, value, next_in)
+            next_in += 1
+        held_count = counts[_N_LO] + counts[_N_HI]
+        if held_count == 0 or held_count < min_count:
+            out[j] = np.nan
+        else:
+            out[j] = _read_quantile(state, q, interpolation)
+    counts[_NEXT_IN] = next_in
+    counts[_NEXT_OUT] = next_out
+
+
+@_jit
+def _reset(state):
+    state[4][:] = 0
+    state[5][:] = 0
+
+
+@_jit
+def rolling_rows(values, window, shift, min_count, q, interpolation, out):
+    """The windowed quantile along each row of ``values`` into ``out``.
+
+    Row ``i``'s window is ``[i + shift + 1 - window, i + shift + 1)`` clipped to the
+    row, as pandas' fixed window indexer has it: ``shift = 0`` trails, ``shift =
+    (window - 1) // 2`` centres, and ``window = n`` is the expanding window.
+    """
+    n_rows, n = values.shape
+    state = new_state(min(window, n), values.dtype)
+    start = np.empty(_BOUNDS_BLOCK, np.int64)
+    end = np.empty(_BOUNDS_BLOCK, np.int64)
+    for row in range(n_rows):
+        _reset(state)
+        for block_start in range(0, n, _BOUNDS_BLOCK):
+            block_size = min(_BOUNDS_BLOCK, n - block_start)
+            for j in range(block_size):
+                raw_end = block_start + j + shift + 1
+                start[j] = max(raw_end - window, 0)
+                end[j] = min(raw_end, n)
+            engine(
+                values[row],
+                0,
+                start[:block_size],
+                end[:block_size],
+                min_count,
+                q,
+                interpolation,
+                state,
+                out[row, block_start : block_start + block_size],
+            )
+
+
