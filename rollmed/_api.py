@@ -49,7 +49,7 @@ def _normalize_axis(axis: Any, ndim: int) -> int:
 
 
 def _result_dtype(dtype: np.dtype) -> np.dtype:
-    """bottleneck's rule: a float array keeps its dtype, byte order included; others give float64."""
+    """Apply bottleneck's rule: a float array keeps its dtype, byte order included; others give float64."""
     return dtype if dtype.kind == "f" else np.dtype(np.float64)
 
 
@@ -83,9 +83,7 @@ def rolling_along_axis(
     return np.moveaxis(out.reshape(moved.shape), -1, axis)
 
 
-def move_median(
-    a: npt.ArrayLike, window: int, min_count: int | None = None, axis: int = -1
-) -> np.ndarray:
+def move_median(a: npt.ArrayLike, window: int, min_count: int | None = None, axis: int = -1) -> np.ndarray:
     """Moving window median along the specified axis, ignoring NaNs.
 
     A drop-in replacement for ``bottleneck.move_median``: the same arguments, the same

@@ -265,7 +265,7 @@ def _midpoint(low, high):
 @_inline
 def _read_quantile(state, q, interpolation):
     """The ``q`` quantile of the held values, by pandas' rules (the caller ensures there is one)."""
-    lo_keys, lo_pos, hi_keys, hi_pos, where, counts = state
+    lo_keys, hi_keys, counts = state[0], state[2], state[5]
     n = counts[_N_LO] + counts[_N_HI]
     fractional_rank = q * (n - 1)
     rank = int(fractional_rank)
@@ -376,5 +376,3 @@ def rolling_rows(values, window, shift, min_count, q, interpolation, out):
                 state,
                 out[row, block_start : block_start + block_size],
             )
-
-

@@ -31,8 +31,7 @@ class RollmedSeriesAccessor:
         if not (is_bool_dtype(dtype) or (is_numeric_dtype(dtype) and not is_complex_dtype(dtype))):
             # pandas' accessor guide: reject an unsupported dtype with AttributeError, at access.
             raise AttributeError(
-                f"rollmed needs a numeric or boolean Series, got dtype {dtype!s} "
-                f"(Series {series.name!r})"
+                f"rollmed needs a numeric or boolean Series, got dtype {dtype!s} (Series {series.name!r})"
             )
         self._series = series
 
@@ -90,9 +89,7 @@ class RollmedSeriesAccessor:
         if not isinstance(center, (bool, np.bool_)):
             raise TypeError(f"`center` must be a bool, got {center!r}")
         shift = (window - 1) // 2 if center else 0
-        result = _api.rolling_along_axis(
-            self._values(), 0, window, shift, max(min_periods, 1), *_api._MEDIAN
-        )
+        result = _api.rolling_along_axis(self._values(), 0, window, shift, max(min_periods, 1), *_api._MEDIAN)
         return self._rebox(result)
 
     def expanding(self, min_periods: int = 1) -> pd.Series:

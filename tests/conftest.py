@@ -1,0 +1,10 @@
+import os
+
+from hypothesis import HealthCheck, settings
+
+# Property tests run on every commit: enough examples to find edge cases, few enough to stay quick.
+settings.register_profile(
+    "default", max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile("ci", parent=settings.get_profile("default"), max_examples=300)
+settings.load_profile("ci" if os.environ.get("CI") else "default")
