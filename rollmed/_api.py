@@ -53,6 +53,25 @@ def _result_dtype(dtype: np.dtype) -> np.dtype:
     return dtype if dtype.kind == "f" else np.dtype(np.float64)
 
 
+# Elements per task when the work is split across threads. The split depends on the
+# data alone, never on the thread count, so results are the same on any number of threads.
+_SPAN = 1 << 16
+
+
+def _spans(n_rows: int, length: int, window: int) -> list[tuple[int, int, int, int]]:
+    """Split rows x elements into tasks ``(row_start, row_stop, first, last)`` of similar size."""
+    # Each span refills a window before its first output: keep that overhead under ~1/8.
+    span = max(_SPAN, 8 * min(window, length))
+    if length >= 2 * span:
+        return [
+            (row, row + 1, first, min(first + span, length))
+            for row in range(n_rows)
+            for first in range(0, length, span)
+        ]
+    rows_per_task = max(1, span // length)
+    return [(row, min(row + rows_per_task, n_rows), 0, length) for row in range(0, n_rows, rows_per_task)]
+
+
 def rolling_along_axis(
     array: np.ndarray,
     axis: int,
@@ -67,7 +86,7 @@ def rolling_along_axis(
     The window of element ``i`` is ``[i + shift + 1 - window, i + shift + 1)``, clipped
     to the axis; ``window`` may exceed the axis length (then it is the expanding window).
     """
-    from rollmed import _kernels
+    from rollmed import _kernels, _threads
 
     moved = np.moveaxis(array, axis, -1)
     length = moved.shape[-1]
@@ -79,7 +98,13 @@ def rolling_along_axis(
     rows = rows.view()
     rows.flags.writeable = False
     out = np.empty(rows.shape, np.float64)
-    _kernels.rolling_rows(rows, window, shift, min_count, q, interpolation, out)
+
+    def run_span(row_start: int, row_stop: int, first: int, last: int) -> None:
+        _kernels.rolling_rows(
+            rows, window, shift, min_count, q, interpolation, out, row_start, row_stop, first, last
+        )
+
+    _threads.run(_spans(*rows.shape, window), run_span)
     return np.moveaxis(out.reshape(moved.shape), -1, axis)
 
 

@@ -263,18 +263,10 @@ def _midpoint(low, high):
 
 
 @_inline
-def _read_quantile(state, q, interpolation):
-    """The ``q`` quantile of the held values, by pandas' rules (the caller ensures there is one)."""
-    lo_keys, hi_keys, counts = state[0], state[2], state[5]
-    n = counts[_N_LO] + counts[_N_HI]
-    fractional_rank = q * (n - 1)
-    rank = int(fractional_rank)
-    _rebalance(state, rank + 1)
-    low = _flip(lo_keys[0])
-    fraction = fractional_rank - rank
+def _interpolate(low, high, fraction, rank, interpolation):
+    """Read the quantile between the order statistics ``low`` (at ``rank``) and ``high``, as pandas."""
     if fraction == 0:
         return np.float64(low)
-    high = hi_keys[0]
     if interpolation == MIDPOINT:
         return _midpoint(np.float64(low), np.float64(high))
     if interpolation == LOWER:
@@ -286,6 +278,18 @@ def _read_quantile(state, q, interpolation):
             return np.float64(low) if rank % 2 == 0 else np.float64(high)
         return np.float64(low) if fraction < 0.5 else np.float64(high)
     return low + (high - low) * fraction
+
+
+@_inline
+def _read_quantile(state, q, interpolation):
+    """The ``q`` quantile of the held values (the caller ensures there is one)."""
+    lo_keys, hi_keys, counts = state[0], state[2], state[5]
+    fractional_rank = q * (counts[_N_LO] + counts[_N_HI] - 1)
+    rank = int(fractional_rank)
+    _rebalance(state, rank + 1)
+    # hi is empty only when the rank is the largest one, and then the fraction is 0.
+    high = hi_keys[0] if counts[_N_HI] > 0 else _flip(lo_keys[0])
+    return _interpolate(_flip(lo_keys[0]), high, fractional_rank - rank, rank, interpolation)
 
 
 @_kernel
@@ -346,21 +350,23 @@ def _reset(state):
 
 
 @_jit
-def rolling_rows(values, window, shift, min_count, q, interpolation, out):
-    """The windowed quantile along each row of ``values`` into ``out``.
+def rolling_rows(values, window, shift, min_count, q, interpolation, out, row_start, row_stop, first, last):
+    """The windowed quantile at elements ``first..last - 1`` of rows ``row_start..row_stop - 1``.
 
-    Row ``i``'s window is ``[i + shift + 1 - window, i + shift + 1)`` clipped to the
-    row, as pandas' fixed window indexer has it: ``shift = 0`` trails, ``shift =
-    (window - 1) // 2`` centres, and ``window = n`` is the expanding window.
+    Element ``i``'s window is ``[i + shift + 1 - window, i + shift + 1)`` clipped to
+    the row, as pandas' fixed window indexer has it: ``shift = 0`` trails, ``shift =
+    (window - 1) // 2`` centres, and ``window >= n`` is the expanding window. A span
+    that starts inside a row refills its first window from the data, so spans can
+    run on separate threads.
     """
-    n_rows, n = values.shape
+    n = values.shape[1]
     state = new_state(min(window, n), values.dtype)
     start = np.empty(_BOUNDS_BLOCK, np.int64)
     end = np.empty(_BOUNDS_BLOCK, np.int64)
-    for row in range(n_rows):
+    for row in range(row_start, row_stop):
         _reset(state)
-        for block_start in range(0, n, _BOUNDS_BLOCK):
-            block_size = min(_BOUNDS_BLOCK, n - block_start)
+        for block_start in range(first, last, _BOUNDS_BLOCK):
+            block_size = min(_BOUNDS_BLOCK, last - block_start)
             for j in range(block_size):
                 raw_end = block_start + j + shift + 1
                 start[j] = max(raw_end - window, 0)

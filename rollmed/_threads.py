@@ -1,0 +1,102 @@
+"""Run the kernels on several threads: they release the GIL, so plain Python threads suffice.
+
+numba's own ``parallel=True`` would need a threading layer that is safe for calls from
+several Python threads at once (its default, workqueue, is not) and would lengthen the
+compile; a thread pool over spans of the data needs neither.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+
+
+def _default_num_threads() -> int:
+    from_env = os.environ.get("ROLLMED_NUM_THREADS") or os.environ.get("NUMBA_NUM_THREADS")
+    if from_env:
+        return max(1, int(from_env))
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+_num_threads = _default_num_threads()
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def get_num_threads() -> int:
+    """The number of threads rollmed's kernels run on.
+
+    Returns
+    -------
+    int
+        By default ``ROLLMED_NUM_THREADS``, else ``NUMBA_NUM_THREADS``, else the number
+        of cores this process may use.
+
+    Examples
+    --------
+    >>> import rollmed
+    >>> rollmed.get_num_threads() >= 1
+    True
+    """
+    return _num_threads
+
+
+def set_num_threads(n: int) -> None:
+    """Set the number of threads rollmed's kernels run on.
+
+    Results do not depend on it: the data is split the same way whatever the count.
+
+    Parameters
+    ----------
+    n : int
+        At least 1.
+
+    Raises
+    ------
+    TypeError
+        If ``n`` is not an integer.
+    ValueError
+        If ``n`` is below 1.
+
+    Examples
+    --------
+    >>> import rollmed
+    >>> previous = rollmed.get_num_threads()
+    >>> rollmed.set_num_threads(1)
+    >>> rollmed.get_num_threads()
+    1
+    >>> rollmed.set_num_threads(previous)
+    """
+    global _num_threads
+    from rollmed._api import _check_integer
+
+    n = _check_integer("n", n)
+    if n < 1:
+        raise ValueError(f"`n` (={n}) must be at least 1")
+    _num_threads = n
+
+
+def _executor() -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None or _pool._max_workers != _num_threads:
+            # A replaced pool is not shut down: a call on another thread may still be using it.
+            _pool = ThreadPoolExecutor(max_workers=_num_threads, thread_name_prefix="rollmed")
+        return _pool
+
+
+def run(tasks: Iterable[tuple], work: Callable[..., None]) -> None:
+    """Call ``work(*task)`` for every task, on up to ``get_num_threads()`` threads."""
+    tasks = list(tasks)
+    if _num_threads == 1 or len(tasks) == 1:
+        for task in tasks:
+            work(*task)
+        return
+    pool = _executor()
+    for future in [pool.submit(work, *task) for task in tasks]:
+        future.result()
