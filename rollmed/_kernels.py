@@ -90,29 +90,51 @@ def new_state(window, dtype):
     )
 
 
+@_jit
+def new_expanding_state(n, q, dtype):
+    """An empty state for ``n`` values that are never removed: an expanding window.
+
+    Nothing leaves, so no positions are tracked (``lo_pos``, ``hi_pos`` and ``where``
+    are empty) and each heap holds only its share of the ``q`` split: about ``n``
+    values in all, where a tracked state would need five arrays of ``n``.
+    """
+    empty = np.empty(0, np.int64)
+    return (
+        np.empty(int(q * n) + 2, dtype),
+        empty,
+        np.empty(int((1 - q) * n) + 2, dtype),
+        empty,
+        empty,
+        np.zeros(_N_COUNTS, np.int64),
+    )
+
+
+@_inline
+def _place(keys, positions, where, side, i, key, pos):
+    """Put a node at index ``i``, and record where its position is when positions are tracked."""
+    keys[i] = key
+    if where.size != 0:
+        positions[i] = pos
+        where[pos & (where.size - 1)] = side * (i + 1)
+
+
 @_inline
 def _sift_up(keys, positions, where, side, i):
-    mask = where.size - 1
     key = keys[i]
-    pos = positions[i]
+    pos = positions[i] if where.size != 0 else 0
     while i > 0:
         parent = (i - 1) // _ARITY
         if keys[parent] <= key:
             break
-        keys[i] = keys[parent]
-        positions[i] = positions[parent]
-        where[positions[i] & mask] = side * (i + 1)
+        _place(keys, positions, where, side, i, keys[parent], positions[parent] if where.size != 0 else 0)
         i = parent
-    keys[i] = key
-    positions[i] = pos
-    where[pos & mask] = side * (i + 1)
+    _place(keys, positions, where, side, i, key, pos)
 
 
 @_inline
 def _sift_down(keys, positions, where, side, size, i):
-    mask = where.size - 1
     key = keys[i]
-    pos = positions[i]
+    pos = positions[i] if where.size != 0 else 0
     while True:
         first = i * _ARITY + 1
         if first >= size:
@@ -125,13 +147,9 @@ def _sift_down(keys, positions, where, side, size, i):
                 best_key = keys[child]
         if key <= best_key:
             break
-        keys[i] = best_key
-        positions[i] = positions[best]
-        where[positions[i] & mask] = side * (i + 1)
+        _place(keys, positions, where, side, i, best_key, positions[best] if where.size != 0 else 0)
         i = best
-    keys[i] = key
-    positions[i] = pos
-    where[pos & mask] = side * (i + 1)
+    _place(keys, positions, where, side, i, key, pos)
 
 
 @_inline
@@ -139,7 +157,8 @@ def _heap_replace(keys, positions, where, side, size, i, key, pos):
     """Overwrite node ``i`` with a new key and position and restore the heap with one sift."""
     old_key = keys[i]
     keys[i] = key
-    positions[i] = pos
+    if where.size != 0:
+        positions[i] = pos
     if key < old_key:
         _sift_up(keys, positions, where, side, i)
     else:
@@ -151,7 +170,8 @@ def _heap_delete(keys, positions, where, side, size, i):
     """Delete node ``i`` of a heap of ``size`` nodes (the caller shrinks the count)."""
     last = size - 1
     if i != last:
-        _heap_replace(keys, positions, where, side, last, i, keys[last], positions[last])
+        last_pos = positions[last] if where.size != 0 else 0
+        _heap_replace(keys, positions, where, side, last, i, keys[last], last_pos)
 
 
 @_inline
@@ -159,14 +179,12 @@ def _insert(state, value, pos):
     lo_keys, lo_pos, hi_keys, hi_pos, where, counts = state
     n_lo = counts[_N_LO]
     if n_lo > 0 and value <= _flip(lo_keys[0]):
-        lo_keys[n_lo] = _flip(value)
-        lo_pos[n_lo] = pos
+        _place(lo_keys, lo_pos, where, 1, n_lo, _flip(value), pos)
         counts[_N_LO] = n_lo + 1
         _sift_up(lo_keys, lo_pos, where, 1, n_lo)
     else:
         n_hi = counts[_N_HI]
-        hi_keys[n_hi] = value
-        hi_pos[n_hi] = pos
+        _place(hi_keys, hi_pos, where, -1, n_hi, value, pos)
         counts[_N_HI] = n_hi + 1
         _sift_up(hi_keys, hi_pos, where, -1, n_hi)
 
@@ -230,10 +248,9 @@ def _move_root(from_keys, from_pos, from_side, to_keys, to_pos, to_side, where, 
     n_from = counts[_N_LO] if from_side == 1 else counts[_N_HI]
     n_to = counts[_N_LO] if to_side == 1 else counts[_N_HI]
     key = from_keys[0]
-    pos = from_pos[0]
+    pos = from_pos[0] if where.size != 0 else 0
     _heap_delete(from_keys, from_pos, where, from_side, n_from, 0)
-    to_keys[n_to] = _flip(key)
-    to_pos[n_to] = pos
+    _place(to_keys, to_pos, where, to_side, n_to, _flip(key), pos)
     _sift_up(to_keys, to_pos, where, to_side, n_to)
     if from_side == 1:
         counts[_N_LO] = n_from - 1
@@ -281,12 +298,21 @@ def _interpolate(low, high, fraction, rank, interpolation):
 
 
 @_inline
-def _read_quantile(state, q, interpolation):
-    """The ``q`` quantile of the held values (the caller ensures there is one)."""
+def _balance_and_read(state, min_count, q, interpolation):
+    """Split the held values at the order statistic ``q`` asks for, and read the quantile.
+
+    NaN when fewer than ``max(min_count, 1)`` values are held. The split is kept after
+    every window, read or not, so neither heap ever holds more than its share.
+    """
     lo_keys, hi_keys, counts = state[0], state[2], state[5]
-    fractional_rank = q * (counts[_N_LO] + counts[_N_HI] - 1)
+    held = counts[_N_LO] + counts[_N_HI]
+    if held == 0:
+        return np.nan
+    fractional_rank = q * (held - 1)
     rank = int(fractional_rank)
     _rebalance(state, rank + 1)
+    if held < min_count:
+        return np.nan
     # hi is empty only when the rank is the largest one, and then the fraction is 0.
     high = hi_keys[0] if counts[_N_HI] > 0 else _flip(lo_keys[0])
     return _interpolate(_flip(lo_keys[0]), high, fractional_rank - rank, rank, interpolation)
@@ -298,7 +324,8 @@ def engine(values, offset, start, end, min_count, q, interpolation, state, out):
 
     ``values[p - offset]`` is the value at global position ``p``; ``start`` and ``end``
     are global, monotone non-decreasing, and no window is larger than the state's
-    capacity. Missing values (NaN) are skipped: a window with fewer than
+    capacity; a state from :func:`new_expanding_state` takes only windows that never
+    drop a value. Missing values (NaN) are skipped: a window with fewer than
     ``max(min_count, 1)`` values gives NaN.
     """
     where = state[4]
@@ -334,11 +361,7 @@ def engine(values, offset, start, end, min_count, q, interpolation, state, out):
             if not np.isnan(value):
                 _insert(state, value, next_in)
             next_in += 1
-        held_count = counts[_N_LO] + counts[_N_HI]
-        if held_count == 0 or held_count < min_count:
-            out[j] = np.nan
-        else:
-            out[j] = _read_quantile(state, q, interpolation)
+        out[j] = _balance_and_read(state, min_count, q, interpolation)
     counts[_NEXT_IN] = next_in
     counts[_NEXT_OUT] = next_out
 
@@ -360,7 +383,10 @@ def rolling_rows(values, window, shift, min_count, q, interpolation, out, row_st
     run on separate threads.
     """
     n = values.shape[1]
-    state = new_state(min(window, n), values.dtype)
+    if n + shift <= window:  # every window starts at the first element
+        state = new_expanding_state(n, q, values.dtype)
+    else:
+        state = new_state(min(window, n), values.dtype)
     start = np.empty(_BOUNDS_BLOCK, np.int64)
     end = np.empty(_BOUNDS_BLOCK, np.int64)
     for row in range(row_start, row_stop):
