@@ -49,13 +49,30 @@ NEAREST = 4
 # window never materialises bounds arrays as long as the data.
 _BOUNDS_BLOCK = 1024
 
-_jit = njit(cache=True, nogil=True)
+
+def _jit_cached(**options):
+    """``njit(cache=True, nogil=True, **options)``, compiling in memory where no cache can be written.
+
+    numba caches beside the source, or in the user's cache directory when the package
+    is read-only; with neither writable it refuses ``cache=True`` outright.
+    """
+
+    def decorate(function):
+        try:
+            return njit(cache=True, nogil=True, **options)(function)
+        except RuntimeError:
+            return njit(nogil=True, **options)(function)
+
+    return decorate
+
+
+_jit = _jit_cached()
 # The heap code runs without numba's reference counting (``_nrt=False``) and is
 # inlined into the engine: otherwise every call that passes the state arrays pays
 # atomic increments and decrements, which made the engine 3x slower than bottleneck.
 # Functions compiled this way cannot allocate; the callers allocate.
-_kernel = njit(cache=True, nogil=True, _nrt=False)
-_inline = njit(cache=True, nogil=True, _nrt=False, inline="always")
+_kernel = _jit_cached(_nrt=False)
+_inline = _jit_cached(_nrt=False, inline="always")
 
 
 def _flip(x):  # pragma: no cover - replaced by the overload inside jitted code
