@@ -1,0 +1,685 @@
+"""rollmed against every peer, side by side in one process.
+
+Run it from anywhere; it benchmarks the rollmed checkout it lives in::
+
+    python benchmarks/compare.py              # the full run, a few minutes
+    python benchmarks/compare.py --quick      # a smoke test: smaller n, fewer repeats
+    python benchmarks/compare.py --no-memory --no-startup --repeat 3
+
+It times rolling medians (rollmed, bottleneck, scipy.ndimage, polars, pandas) over a
+range of windows, the expanding median, many columns at once, start-up and compile
+costs in fresh subprocesses and peak memory, then prints markdown tables and writes
+them, with a log-log plot of time against window, to ``benchmarks/results/``.
+
+Every time is the median of several warm runs, each library called in turn within a
+round, on a noisy shared machine: read ratios, not single milliseconds. Missing
+optional peers (bottleneck, scipy, polars, matplotlib) are reported as "n/a".
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import gc
+import importlib
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+import pandas as pd
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+# Benchmark the checkout next to this script, even where another rollmed is installed.
+sys.path.insert(0, str(REPO_ROOT))
+
+import rollmed  # noqa: E402
+
+SEED = 20240601
+WINDOWS = (3, 11, 101, 1001, 10001)
+MANY_COLUMNS_WINDOW = 101
+N_COLUMNS = 8
+MIB = 1024 * 1024
+
+ROLLMED_SERIES = "rollmed (Series)"
+ROLLMED_NDARRAY = "rollmed (ndarray)"
+ROLLMED_ONE_THREAD = "rollmed (ndarray, 1 thread)"
+ROLLMED_VARIANTS = (ROLLMED_SERIES, ROLLMED_NDARRAY, ROLLMED_ONE_THREAD)
+PEERS = ("bottleneck", "scipy", "polars", "pandas")
+LIBRARIES = (*ROLLMED_VARIANTS, *PEERS)
+
+
+@dataclass(frozen=True)
+class Settings:
+    n: int
+    repeat: int
+    n_columns_rows: int
+    memory_n: int
+    startup_repeat: int
+    compile_repeat: int
+    memory: bool
+    startup: bool
+    output_dir: Path
+
+
+@dataclass(frozen=True)
+class Peers:
+    """The optional peers' modules; None where the import failed."""
+
+    bottleneck: ModuleType | None
+    ndimage: ModuleType | None
+    polars: ModuleType | None
+
+
+def optional_import(name: str) -> ModuleType | None:
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        return None
+
+
+def load_peers() -> Peers:
+    return Peers(
+        bottleneck=optional_import("bottleneck"),
+        ndimage=optional_import("scipy.ndimage"),
+        polars=optional_import("polars"),
+    )
+
+
+# --- timing -------------------------------------------------------------------------------------
+
+
+def time_once(func: Callable[[], object]) -> float:
+    gc.collect()
+    # As timeit does: a collection in the middle of a run is noise, not the library's cost.
+    gc.disable()
+    try:
+        start = time.perf_counter()
+        result = func()  # held until the clock stops: freeing it is not part of the call
+        elapsed = time.perf_counter() - start
+    finally:
+        gc.enable()
+    del result
+    return elapsed
+
+
+def median_times(funcs: dict[str, Callable[[], object]], repeat: int) -> dict[str, float]:
+    """The median time of each function, in seconds.
+
+    The functions take turns within each round, so that a noisy moment of the shared
+    machine lands on every library alike rather than on whichever ran then.
+    """
+    times: dict[str, list[float]] = {name: [] for name in funcs}
+    for _ in range(repeat):
+        for name, func in funcs.items():
+            times[name].append(time_once(func))
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def warm_up(funcs: dict[str, Callable[[], object]]) -> dict[str, Callable[[], object]]:
+    """Call every function once (compiling, lazy imports); drop, with a warning, those that fail."""
+    working = {}
+    for name, func in funcs.items():
+        try:
+            func()
+        except Exception as error:  # a broken optional peer must not end the benchmark
+            print(f"warning: {name} failed its warm-up call and is left out: {error!r}", file=sys.stderr)
+        else:
+            working[name] = func
+    return working
+
+
+# --- formatting ---------------------------------------------------------------------------------
+
+
+def format_ms(seconds: float | None) -> str:
+    if seconds is None:
+        return "n/a"
+    ms = seconds * 1e3
+    return f"{ms:.1f}" if ms >= 10 else f"{ms:.2f}"
+
+
+def format_ratio(numerator: float | None, denominator: float | None) -> str:
+    if numerator is None or denominator is None:
+        return "n/a"
+    return f"{numerator / denominator:.2f}"
+
+
+def format_mib(mib: float | None) -> str:
+    return "n/a" if mib is None else f"{mib:.1f}"
+
+
+def markdown_table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(" --- " for _ in header) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def on_one_thread(func: Callable[[], object]) -> Callable[[], object] | None:
+    """``func`` with rollmed's kernels on a single thread, as bottleneck's, scipy's and pandas' run.
+
+    None for a rollmed without ``set_num_threads``, whose kernels are single-threaded anyway.
+    """
+    if not hasattr(rollmed, "set_num_threads"):
+        return None
+
+    def call() -> object:
+        previous = rollmed.get_num_threads()
+        rollmed.set_num_threads(1)
+        try:
+            return func()
+        finally:
+            rollmed.set_num_threads(previous)
+
+    return call
+
+
+def as_float_array(result: object) -> np.ndarray:
+    """A pandas or polars Series or an ndarray as a float64 ndarray, nulls as NaN."""
+    values = result.to_numpy() if hasattr(result, "to_numpy") else result
+    return np.asarray(values, dtype=np.float64)
+
+
+def agrees(result: object, reference: np.ndarray, start: int = 0) -> bool:
+    return bool(np.allclose(as_float_array(result)[start:], reference[start:], equal_nan=True))
+
+
+# --- 1. rolling medians -------------------------------------------------------------------------
+
+
+def rolling_contenders(
+    x: np.ndarray, s: pd.Series, window: int, peers: Peers
+) -> dict[str, Callable[[], object]]:
+    contenders: dict[str, Callable[[], object]] = {
+        ROLLMED_SERIES: lambda: s.rollmed.window(window),
+        ROLLMED_NDARRAY: lambda: rollmed.move_median(x, window),
+        ROLLMED_ONE_THREAD: on_one_thread(lambda: rollmed.move_median(x, window)),
+    }
+    if peers.bottleneck is not None:
+        contenders["bottleneck"] = lambda: peers.bottleneck.move_median(x, window)
+    if peers.ndimage is not None:
+        # origin shifts scipy's centred window to the trailing one the others use; the
+        # work is the same (scipy>=1.11 takes its fast 1-D path either way), and the
+        # results can then be compared past the first window - 1 padded edge values.
+        origin = (window - 1) // 2
+        contenders["scipy"] = lambda: peers.ndimage.median_filter(
+            x, size=window, mode="nearest", origin=origin
+        )
+    if peers.polars is not None:
+        contenders["polars"] = lambda: peers.polars.Series(x).rolling_median(window)
+    contenders["pandas"] = lambda: s.rolling(window).median()
+    return {name: func for name, func in contenders.items() if func is not None}
+
+
+def check_rolling_agreement(contenders: dict[str, Callable[[], object]], window: int) -> dict[str, bool]:
+    """Whether each contender's result matches rollmed.move_median; also each one's first full call."""
+    reference = as_float_array(contenders[ROLLMED_NDARRAY]())
+    # scipy pads the edge (mode="nearest") where the others give NaN.
+    starts = {"scipy": window - 1}
+    return {
+        name: agrees(func(), reference, starts.get(name, 0))
+        for name, func in contenders.items()
+        if name != ROLLMED_NDARRAY
+    }
+
+
+def bench_rolling(
+    x: np.ndarray, peers: Peers, repeat: int
+) -> tuple[dict[int, dict[str, float]], dict[int, dict[str, bool]]]:
+    s = pd.Series(x)
+    small = x[:20_000]
+    warm_up(rolling_contenders(small, pd.Series(small), 3, peers))
+    timings, agreement = {}, {}
+    for window in WINDOWS:
+        contenders = warm_up(rolling_contenders(x, s, window, peers))
+        agreement[window] = check_rolling_agreement(contenders, window)
+        timings[window] = median_times(contenders, repeat)
+        print(f"  k={window}: " + ", ".join(f"{n} {format_ms(t)} ms" for n, t in timings[window].items()))
+    return timings, agreement
+
+
+def fastest_peer(times: dict[str, float]) -> tuple[str, float] | tuple[None, None]:
+    available = [(times[name], name) for name in PEERS if name in times]
+    if not available:
+        return None, None
+    seconds, name = min(available)
+    return name, seconds
+
+
+def rolling_table(timings: dict[int, dict[str, float]]) -> str:
+    header = ["k", *(f"{name} ms" for name in LIBRARIES), "fastest peer"]
+    header += [f"{name} / fastest" for name in ROLLMED_VARIANTS]
+    rows = []
+    for window, times in timings.items():
+        name, best = fastest_peer(times)
+        row = [str(window), *(format_ms(times.get(library)) for library in LIBRARIES), name or "n/a"]
+        row += [format_ratio(times.get(variant), best) for variant in ROLLMED_VARIANTS]
+        rows.append(row)
+    return markdown_table(header, rows)
+
+
+def agreement_table(agreement: dict[int, dict[str, bool]]) -> str:
+    names = [name for name in LIBRARIES if name != ROLLMED_NDARRAY]
+    rows = [
+        [str(window), *("n/a" if name not in found else "yes" if found[name] else "NO" for name in names)]
+        for window, found in agreement.items()
+    ]
+    return markdown_table(["k", *names], rows)
+
+
+# --- 2. expanding median ------------------------------------------------------------------------
+
+
+def bench_expanding(x: np.ndarray, repeat: int) -> tuple[dict[str, float], bool]:
+    s = pd.Series(x)
+    contenders = {
+        "rollmed `s.rollmed.expanding()`": lambda: s.rollmed.expanding(),
+        "rollmed `expanding_median(x)` (ndarray)": lambda: rollmed.expanding_median(x),
+        "pandas `s.expanding().median()`": lambda: s.expanding().median(),
+        "`np.sort(x)`": lambda: np.sort(x),
+    }
+    same = agrees(s.rollmed.expanding(), as_float_array(s.expanding().median()))
+    return median_times(warm_up(contenders), repeat), same
+
+
+def expanding_table(times: dict[str, float]) -> str:
+    sort_time = times.get("`np.sort(x)`")
+    rows = [[name, format_ms(seconds), format_ratio(seconds, sort_time)] for name, seconds in times.items()]
+    return markdown_table(["what", "ms", "/ np.sort"], rows)
+
+
+# --- 3. many columns ----------------------------------------------------------------------------
+
+
+def bench_many_columns(x2d: np.ndarray, peers: Peers, repeat: int) -> tuple[dict[str, float], bool | None]:
+    window = MANY_COLUMNS_WINDOW
+    contenders: dict[str, Callable[[], object] | None] = {
+        "rollmed": lambda: rollmed.move_median(x2d, window, axis=0),
+        "rollmed, 1 thread": on_one_thread(lambda: rollmed.move_median(x2d, window, axis=0)),
+    }
+    if peers.bottleneck is not None:
+        contenders["bottleneck"] = lambda: peers.bottleneck.move_median(x2d, window, axis=0)
+    contenders = warm_up({name: func for name, func in contenders.items() if func is not None})
+    same = None
+    if "bottleneck" in contenders:
+        same = agrees(contenders["rollmed"](), as_float_array(contenders["bottleneck"]()))
+    return median_times(contenders, repeat), same
+
+
+def many_columns_table(times: dict[str, float], shape: tuple[int, ...]) -> str:
+    bottleneck_time = times.get("bottleneck")
+    rows = [
+        [name, str(shape), format_ms(times.get(name)), format_ratio(times.get(name), bottleneck_time)]
+        for name in ("rollmed", "rollmed, 1 thread", "bottleneck")
+    ]
+    return markdown_table(["what", "X.shape", "ms", "/ bottleneck"], rows)
+
+
+# --- 4. start-up, in fresh subprocesses ---------------------------------------------------------
+
+# Each snippet prints the seconds it spent after the interpreter started, so the
+# interpreter's own start-up, the same for all, is left out.
+IMPORT_PANDAS = "import time; t0 = time.perf_counter(); import pandas; print(time.perf_counter() - t0)"
+IMPORT_BOTH = "import time; t0 = time.perf_counter(); import pandas, rollmed; print(time.perf_counter() - t0)"
+FIRST_MEDIAN = (
+    "import time; t0 = time.perf_counter(); import pandas as pd, rollmed; "
+    "pd.Series([3.0, 1.0, 2.0, 5.0, 4.0]).rollmed.window(3); print(time.perf_counter() - t0)"
+)
+# numba is imported before the clock starts, so that this is the compile cost alone.
+COLD_COMPILE = (
+    "import time, numpy as np, numba, rollmed; x = np.arange(16.0); "
+    "t0 = time.perf_counter(); rollmed.move_median(x, 3); print(time.perf_counter() - t0)"
+)
+
+
+def run_python(code: str, extra_env: dict[str, str] | None = None) -> float | None:
+    """Run ``code`` in a fresh interpreter; the number it prints last, or None if it failed."""
+    python_path = os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, "PYTHONPATH": python_path, **(extra_env or {})}
+    process = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=REPO_ROOT, check=False
+    )
+    if process.returncode != 0:
+        print(
+            f"warning: a subprocess failed:\n{textwrap.indent(process.stderr[-2000:], '    ')}",
+            file=sys.stderr,
+        )
+        return None
+    return float(process.stdout.split()[-1])
+
+
+def median_of_runs(snippets: dict[str, str], repeat: int) -> dict[str, float | None]:
+    """Each snippet's median time over fresh processes, the snippets taking turns as in median_times."""
+    runs: dict[str, list[float]] = {name: [] for name in snippets}
+    for _ in range(repeat):
+        for name, code in snippets.items():
+            seconds = run_python(code)
+            if seconds is not None:
+                runs[name].append(seconds)
+    return {name: statistics.median(values) if values else None for name, values in runs.items()}
+
+
+def cold_compile_time(repeat: int) -> float | None:
+    times = []
+    for _ in range(repeat):
+        # An empty cache directory of its own: numba finds nothing and compiles everything.
+        with tempfile.TemporaryDirectory(prefix="rollmed-numba-cache-") as cache_dir:
+            seconds = run_python(COLD_COMPILE, {"NUMBA_CACHE_DIR": cache_dir})
+        if seconds is not None:
+            times.append(seconds)
+    return statistics.median(times) if times else None
+
+
+def bench_startup(repeat: int, compile_repeat: int) -> dict[str, float | None]:
+    snippets = {"import pandas": IMPORT_PANDAS, "import both": IMPORT_BOTH, "first median": FIRST_MEDIAN}
+    # One untimed round fills the on-disk numba cache and the OS file cache.
+    median_of_runs(snippets, 1)
+    results = median_of_runs(snippets, repeat)
+    results["cold compile"] = cold_compile_time(compile_repeat)
+    return results
+
+
+def difference(a: float | None, b: float | None) -> float | None:
+    return None if a is None or b is None else a - b
+
+
+def startup_table(results: dict[str, float | None]) -> str:
+    pandas_alone = results["import pandas"]
+    rows = [
+        ["`import pandas`", results["import pandas"], None],
+        [
+            "`import pandas, rollmed`",
+            results["import both"],
+            difference(results["import both"], pandas_alone),
+        ],
+        [
+            "`import pandas, rollmed` + first `s.rollmed.window(3)`, warm on-disk cache",
+            results["first median"],
+            difference(results["first median"], pandas_alone),
+        ],
+        [
+            "first `rollmed.move_median` call, empty `NUMBA_CACHE_DIR` (compile; numba already imported)",
+            results["cold compile"],
+            None,
+        ],
+    ]
+    rows = [
+        [what, format_ms(seconds), "" if extra is None else format_ms(extra)] for what, seconds, extra in rows
+    ]
+    return markdown_table(["what (fresh process)", "ms", "over `import pandas`, ms"], rows)
+
+
+# --- 5. memory, in fresh subprocesses -----------------------------------------------------------
+
+# ru_maxrss would not do here: a child started by exec inherits the peak of the process
+# that started it, this benchmark's own hundreds of MiB, which hides the child's peak.
+# Linux lets a process reset its peak (VmHWM) to its current resident set instead.
+MEMORY_SNIPPET = """
+import numpy as np
+import pandas as pd
+import rollmed
+{extra_import}
+
+def run(x, s):
+    return {expression}
+
+def resident_kib(field):
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith(field + ":"))
+
+small = np.arange(2_000, dtype=np.float64)
+run(small, pd.Series(small))  # compile and warm up on a small input, outside the measurement
+x = np.arange({n}, dtype=np.float64)  # arange writes every page: the input is resident
+s = pd.Series(x)
+with open("/proc/self/clear_refs", "w") as clear_refs:
+    clear_refs.write("5")  # the peak starts again from what is resident now
+before = resident_kib("VmRSS")
+result = run(x, s)
+print((resident_kib("VmHWM") - before) / 1024)
+"""
+
+# (what, expression on x (ndarray) or s (Series), module it needs beyond numpy, pandas and rollmed)
+MEMORY_CASES = (
+    ("rollmed `s.rollmed.window(3)`", "s.rollmed.window(3)", None),
+    ("rollmed `s.rollmed.window(1001)`", "s.rollmed.window(1001)", None),
+    ("rollmed `s.rollmed.expanding()`", "s.rollmed.expanding()", None),
+    ("rollmed `move_median(x, 3)` (ndarray)", "rollmed.move_median(x, 3)", None),
+    ("bottleneck `move_median(x, 3)`", "bottleneck.move_median(x, 3)", "bottleneck"),
+    ("pandas `s.rolling(3).median()`", "s.rolling(3).median()", None),
+    ("pandas `s.expanding().median()`", "s.expanding().median()", None),
+)
+
+
+def peak_memory_increase(expression: str, module: str | None, n: int) -> float | None:
+    """The increase of the peak resident set, in MiB, that ``expression`` causes in a fresh process."""
+    if module is not None and optional_import(module) is None:
+        return None
+    extra_import = f"import {module}" if module else ""
+    code = MEMORY_SNIPPET.format(extra_import=extra_import, expression=expression, n=n)
+    return run_python(code)
+
+
+def bench_memory(n: int) -> dict[str, float | None]:
+    results = {}
+    for what, expression, module in MEMORY_CASES:
+        results[what] = peak_memory_increase(expression, module, n)
+        print(f"  {what}: {format_mib(results[what])} MiB")
+    return results
+
+
+def memory_table(results: dict[str, float | None], n: int) -> str:
+    output_mib = n * 8 / MIB
+    rows = [
+        [what, format_mib(mib), format_mib(None if mib is None else mib - output_mib)]
+        for what, mib in results.items()
+    ]
+    header = ["what", "peak increase, MiB", f"beyond the {output_mib:.1f} MiB result, MiB"]
+    return markdown_table(header, rows)
+
+
+# --- 6. plot and report -------------------------------------------------------------------------
+
+
+def plot_rolling(timings: dict[int, dict[str, float]], n: int, path: Path) -> bool:
+    matplotlib = optional_import("matplotlib")
+    if matplotlib is None:
+        return False
+    matplotlib.use("Agg")
+    from matplotlib import pyplot
+
+    figure, axes = pyplot.subplots(figsize=(9, 4.5))
+    for library in LIBRARIES:
+        points = [(window, times[library] * 1e3) for window, times in timings.items() if library in times]
+        if points:
+            windows, ms = zip(*points, strict=True)
+            axes.plot(windows, ms, marker="o", label=library)
+    axes.set_xscale("log")
+    axes.set_yscale("log")
+    axes.set_xlabel("window k")
+    axes.set_ylabel("time, ms (median of warm runs)")
+    axes.set_title(f"Rolling median of {n:,} float64 values")
+    axes.grid(True, which="both", alpha=0.3)
+    axes.legend(loc="upper left", bbox_to_anchor=(1.02, 1), fontsize="small")  # off the curves
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    pyplot.close(figure)
+    return True
+
+
+def thread_info() -> str:
+    import numba
+
+    affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else "n/a"
+    text = (
+        f"numba.get_num_threads() = {numba.get_num_threads()}, os.cpu_count() = {os.cpu_count()}, "
+        f"CPUs this process may use = {affinity}"
+    )
+    if hasattr(rollmed, "get_num_threads"):
+        text += f", rollmed.get_num_threads() = {rollmed.get_num_threads()}"
+    polars = optional_import("polars")
+    if polars is not None:
+        text += f", polars.thread_pool_size() = {polars.thread_pool_size()}"
+    return text
+
+
+def versions() -> str:
+    names = ("numpy", "pandas", "numba", "bottleneck", "scipy", "polars")
+    found = {name: getattr(optional_import(name), "__version__", "n/a") for name in names}
+    return f"Python {platform.python_version()}, rollmed {rollmed.__version__}, " + ", ".join(
+        f"{name} {version}" for name, version in found.items()
+    )
+
+
+def rollmed_revision() -> str:
+    """The commit of the checkout benchmarked, and whether rollmed/ differs from it."""
+
+    def git(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["git", "-C", str(REPO_ROOT), *args], capture_output=True, text=True, check=False
+        )
+
+    try:
+        commit = git("rev-parse", "--short", "HEAD")
+        changes = git("status", "--porcelain", "--", "rollmed")
+    except OSError:
+        return "git n/a"
+    if commit.returncode != 0:
+        return "not a git checkout"
+    dirty = " with uncommitted changes to rollmed/" if changes.stdout.strip() else ""
+    return f"commit {commit.stdout.strip()}{dirty}"
+
+
+class Report:
+    """Prints each section as it is done and keeps it for the markdown file."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+
+    def add(self, text: str) -> None:
+        print(text + "\n", flush=True)
+        self.parts.append(text)
+
+    def write(self, path: Path) -> None:
+        path.write_text("\n\n".join(self.parts) + "\n")
+
+
+# --- main ---------------------------------------------------------------------------------------
+
+
+def parse_settings(argv: list[str] | None = None) -> Settings:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller inputs and fewer repeats: a smoke test")
+    parser.add_argument("--repeat", type=int, help="warm runs per measurement (default 5, 2 with --quick)")
+    parser.add_argument("--no-memory", action="store_true", help="skip the (slow) peak memory section")
+    parser.add_argument("--no-startup", action="store_true", help="skip the start-up and compile section")
+    parser.add_argument(
+        "--output-dir",
+        type=Path,
+        default=Path(__file__).resolve().parent / "results",
+        help="where compare.md and compare.png go (default: benchmarks/results)",
+    )
+    args = parser.parse_args(argv)
+    repeat = args.repeat or (2 if args.quick else 5)
+    if repeat < 1:
+        parser.error("--repeat must be at least 1")
+    return Settings(
+        n=100_000 if args.quick else 1_000_000,
+        repeat=repeat,
+        n_columns_rows=100_000 if args.quick else 1_000_000,
+        memory_n=1_000_000 if args.quick else 10_000_000,
+        # A process start is cheap and noisier than a warm call: take more of them.
+        startup_repeat=repeat if args.quick else max(repeat, 9),
+        compile_repeat=1 if args.quick else 3,
+        memory=not args.no_memory,
+        startup=not args.no_startup,
+        output_dir=args.output_dir,
+    )
+
+
+def header(settings: Settings) -> str:
+    return "\n".join(
+        [
+            "# rollmed against its peers",
+            "",
+            f"{datetime.date.today().isoformat()}, {platform.machine()}, {versions()}.",
+            f"Threads: {thread_info()}.",
+            f"Times are medians of {settings.repeat} warm runs, the libraries taking turns, "
+            "on a noisy shared machine. Input: float64 standard normal, seed "
+            f"{SEED}. rollmed from {Path(rollmed.__file__).parent}, {rollmed_revision()}.",
+        ]
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    settings = parse_settings(argv)
+    settings.output_dir.mkdir(parents=True, exist_ok=True)
+    peers = load_peers()
+    rng = np.random.default_rng(SEED)
+    x = rng.standard_normal(settings.n)
+    report = Report()
+    report.add(header(settings))
+
+    print(f"rolling medians, n = {settings.n:,} ...", flush=True)
+    timings, agreement = bench_rolling(x, peers, settings.repeat)
+    report.add(f"## Rolling median, n = {settings.n:,}\n\n{rolling_table(timings)}")
+    report.add(
+        "Agreement with `rollmed.move_median` (np.allclose, equal_nan; scipy from index k - 1 on, "
+        f"as it pads the edge):\n\n{agreement_table(agreement)}"
+    )
+
+    print(f"expanding median, n = {settings.n:,} ...", flush=True)
+    expanding_times, expanding_same = bench_expanding(x, settings.repeat)
+    report.add(
+        f"## Expanding median, n = {settings.n:,}\n\n{expanding_table(expanding_times)}\n\n"
+        f"rollmed and pandas agree: {'yes' if expanding_same else 'NO'}"
+    )
+
+    x2d = rng.standard_normal((settings.n_columns_rows, N_COLUMNS))
+    print(f"many columns, shape {x2d.shape} ...", flush=True)
+    columns_times, columns_same = bench_many_columns(x2d, peers, settings.repeat)
+    same_text = "n/a" if columns_same is None else ("yes" if columns_same else "NO")
+    report.add(
+        f"## Many columns: `move_median(X, {MANY_COLUMNS_WINDOW}, axis=0)`\n\n"
+        f"{many_columns_table(columns_times, x2d.shape)}\n\nrollmed and bottleneck agree: {same_text}"
+    )
+    del x2d
+
+    if settings.startup:
+        print("start-up, in fresh subprocesses ...", flush=True)
+        startup = bench_startup(settings.startup_repeat, settings.compile_repeat)
+        report.add(
+            f"## Start-up (median of {settings.startup_repeat} fresh processes; "
+            f"compile: median of {settings.compile_repeat})\n\n{startup_table(startup)}"
+        )
+
+    if settings.memory:
+        print(f"peak memory, n = {settings.memory_n:,} (np.arange), in fresh subprocesses ...", flush=True)
+        memory = bench_memory(settings.memory_n)
+        report.add(
+            f"## Peak memory, n = {settings.memory_n:,} monotone increasing float64\n\n"
+            "The increase of the peak resident set (VmHWM, reset just before the call) of a fresh "
+            "process holding the input array and Series, after a warm-up call on a small input.\n\n"
+            f"{memory_table(memory, settings.memory_n)}"
+        )
+
+    markdown_path = settings.output_dir / "compare.md"
+    plot_path = settings.output_dir / "compare.png"
+    report.write(markdown_path)
+    print(f"tables written to {markdown_path}")
+    if plot_rolling(timings, settings.n, plot_path):
+        print(f"plot written to {plot_path}")
+    else:
+        print("plot skipped: matplotlib is not installed")
+
+
+if __name__ == "__main__":
+    main()
