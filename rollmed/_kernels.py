@@ -45,6 +45,11 @@ HIGHER = 2
 MIDPOINT = 3
 NEAREST = 4
 
+# Windows of at most this many values are sorted afresh, without branches, rather than
+# kept in heaps: for 3 values that is three times faster than the heaps, and the two
+# break even at about 6 (benchmarks/compare.py).
+_SMALL_WINDOW = 5
+
 # Bounds are computed this many windows at a time, so that a fixed or expanding
 # window never materialises bounds arrays as long as the data.
 _BOUNDS_BLOCK = 1024
@@ -383,6 +388,34 @@ def engine(values, offset, start, end, min_count, q, interpolation, state, out):
     counts[_NEXT_OUT] = next_out
 
 
+@_kernel
+def small_windows(values, offset, start, end, min_count, q, interpolation, buffer, out):
+    """The windows of :func:`engine`, each sorted afresh: for windows of a few values.
+
+    Each non-missing value sinks into place through compare-exchanges (a min and a max,
+    no branch to mispredict). ``buffer`` holds at least the largest window.
+    """
+    for j in range(start.size):
+        held = 0
+        for pos in range(start[j], end[j]):
+            value = values[pos - offset]
+            if np.isnan(value):
+                continue
+            buffer[held] = value
+            for i in range(held, 0, -1):
+                lower = min(buffer[i - 1], buffer[i])
+                buffer[i] = max(buffer[i - 1], buffer[i])
+                buffer[i - 1] = lower
+            held += 1
+        if held == 0 or held < min_count:
+            out[j] = np.nan
+        else:
+            fractional_rank = q * (held - 1)
+            rank = int(fractional_rank)
+            high = buffer[rank + 1] if rank + 1 < held else buffer[rank]
+            out[j] = _interpolate(buffer[rank], high, fractional_rank - rank, rank, interpolation)
+
+
 @_jit
 def _reset(state):
     state[4][:] = 0
@@ -404,6 +437,7 @@ def rolling_rows(values, window, shift, min_count, q, interpolation, out, row_st
         state = new_expanding_state(n, q, values.dtype)
     else:
         state = new_state(min(window, n), values.dtype)
+    small = window <= _SMALL_WINDOW
     start = np.empty(_BOUNDS_BLOCK, np.int64)
     end = np.empty(_BOUNDS_BLOCK, np.int64)
     for row in range(row_start, row_stop):
@@ -414,6 +448,19 @@ def rolling_rows(values, window, shift, min_count, q, interpolation, out, row_st
                 raw_end = block_start + j + shift + 1
                 start[j] = max(raw_end - window, 0)
                 end[j] = min(raw_end, n)
+            if small:
+                small_windows(
+                    values[row],
+                    0,
+                    start[:block_size],
+                    end[:block_size],
+                    min_count,
+                    q,
+                    interpolation,
+                    state[0],
+                    out[row, block_start : block_start + block_size],
+                )
+                continue
             engine(
                 values[row],
                 0,
