@@ -39,7 +39,8 @@ class RollmedSeriesAccessor:
         return self._series.to_numpy(dtype=np.float64, na_value=np.nan)
 
     def _rebox(self, values: np.ndarray) -> pd.Series:
-        return pd.Series(values, index=self._series.index, name=self._series.name, dtype=np.float64)
+        # The result is ours alone: hand it to pandas without the copy pandas 3 makes by default.
+        return pd.Series(values, index=self._series.index, name=self._series.name, copy=False)
 
     def window(self, window: int, min_periods: int | None = None, center: bool = False) -> pd.Series:
         """Rolling median over a window of ``window`` rows, like ``s.rolling(...).median()``.
