@@ -178,9 +178,7 @@ def _sift_down(keys, positions, where, side, size, i):
 def _heap_replace(keys, positions, where, side, size, i, key, pos):
     """Overwrite node ``i`` with a new key and position and restore the heap with one sift."""
     old_key = keys[i]
-    keys[i] = key
-    if where.size != 0:
-        positions[i] = pos
+    _place(keys, positions, where, side, i, key, pos)
     if key < old_key:
         _sift_up(keys, positions, where, side, i)
     else:
@@ -188,43 +186,42 @@ def _heap_replace(keys, positions, where, side, size, i, key, pos):
 
 
 @_inline
-def _heap_delete(keys, positions, where, side, size, i):
-    """Delete node ``i`` of a heap of ``size`` nodes (the caller shrinks the count)."""
-    last = size - 1
-    if i != last:
-        last_pos = positions[last] if where.size != 0 else 0
-        _heap_replace(keys, positions, where, side, last, i, keys[last], last_pos)
+def _heap(state, low):
+    """One heap of the state: its keys, its positions, its sign in ``where`` and its count slot.
+
+    The heap code below has one call site of each sift for both heaps: every inlined
+    copy lengthens the compile.
+    """
+    if low:
+        return state[0], state[1], 1, _N_LO
+    return state[2], state[3], -1, _N_HI
 
 
 @_inline
 def _insert(state, value, pos):
-    lo_keys, lo_pos, hi_keys, hi_pos, where, counts = state
-    n_lo = counts[_N_LO]
-    if n_lo > 0 and value <= _flip(lo_keys[0]):
-        _place(lo_keys, lo_pos, where, 1, n_lo, _flip(value), pos)
-        counts[_N_LO] = n_lo + 1
-        _sift_up(lo_keys, lo_pos, where, 1, n_lo)
-    else:
-        n_hi = counts[_N_HI]
-        _place(hi_keys, hi_pos, where, -1, n_hi, value, pos)
-        counts[_N_HI] = n_hi + 1
-        _sift_up(hi_keys, hi_pos, where, -1, n_hi)
+    where, counts = state[4], state[5]
+    low = counts[_N_LO] > 0 and value <= _flip(state[0][0])
+    keys, positions, side, slot = _heap(state, low)
+    size = counts[slot]
+    _place(keys, positions, where, side, size, _flip(value) if low else value, pos)
+    counts[slot] = size + 1
+    _sift_up(keys, positions, where, side, size)
 
 
 @_inline
 def _remove(state, pos):
-    lo_keys, lo_pos, hi_keys, hi_pos, where, counts = state
-    slot = pos & (where.size - 1)
-    node = where[slot]
+    where, counts = state[4], state[5]
+    slot_of_pos = pos & (where.size - 1)
+    node = where[slot_of_pos]
     if node == 0:  # a missing value was never held
         return
-    where[slot] = 0
-    if node > 0:
-        _heap_delete(lo_keys, lo_pos, where, 1, counts[_N_LO], node - 1)
-        counts[_N_LO] -= 1
-    else:
-        _heap_delete(hi_keys, hi_pos, where, -1, counts[_N_HI], -node - 1)
-        counts[_N_HI] -= 1
+    where[slot_of_pos] = 0
+    keys, positions, side, slot = _heap(state, node > 0)
+    last = counts[slot] - 1
+    counts[slot] = last
+    i = abs(node) - 1
+    if i != last:  # the last node fills the hole
+        _heap_replace(keys, positions, where, side, last, i, keys[last], positions[last])
 
 
 @_inline
@@ -232,64 +229,53 @@ def _replace(state, pos_out, value, pos_in):
     """Let ``value`` at ``pos_in`` take the node of the held position ``pos_out``.
 
     bottleneck's trick: one sift in place instead of a delete and an insert. If the
-    new value belongs to the other heap it is now the root of its own heap, and one
+    new value belongs in the other heap, it is now the root of its own heap, and one
     swap of the two roots restores the order without changing the counts.
     """
     lo_keys, lo_pos, hi_keys, hi_pos, where, counts = state
     mask = where.size - 1
     node = where[pos_out & mask]
     where[pos_out & mask] = 0
-    n_lo = counts[_N_LO]
-    n_hi = counts[_N_HI]
-    if node > 0:
-        _heap_replace(lo_keys, lo_pos, where, 1, n_lo, node - 1, _flip(value), pos_in)
-        if n_hi > 0 and _flip(lo_keys[0]) > hi_keys[0]:
-            # The other low values are <= the high root, so it can become the low root as it is.
-            root_key, root_pos = lo_keys[0], lo_pos[0]
-            lo_keys[0] = _flip(hi_keys[0])
-            lo_pos[0] = hi_pos[0]
-            where[lo_pos[0] & mask] = 1
-            hi_keys[0] = _flip(root_key)
-            hi_pos[0] = root_pos
-            _sift_down(hi_keys, hi_pos, where, -1, n_hi, 0)
-    else:
-        _heap_replace(hi_keys, hi_pos, where, -1, n_hi, -node - 1, value, pos_in)
-        if n_lo > 0 and hi_keys[0] < _flip(lo_keys[0]):
-            root_key, root_pos = hi_keys[0], hi_pos[0]
-            hi_keys[0] = _flip(lo_keys[0])
-            hi_pos[0] = lo_pos[0]
-            where[hi_pos[0] & mask] = -1
-            lo_keys[0] = _flip(root_key)
-            lo_pos[0] = root_pos
-            _sift_down(lo_keys, lo_pos, where, 1, n_lo, 0)
+    low = node > 0
+    keys, positions, side, slot = _heap(state, low)
+    key = _flip(value) if low else value
+    _heap_replace(keys, positions, where, side, counts[slot], abs(node) - 1, key, pos_in)
+    if counts[_N_LO] > 0 and counts[_N_HI] > 0 and _flip(lo_keys[0]) > hi_keys[0]:
+        lo_root, lo_root_pos = lo_keys[0], lo_pos[0]
+        _place(lo_keys, lo_pos, where, 1, 0, _flip(hi_keys[0]), hi_pos[0])
+        _place(hi_keys, hi_pos, where, -1, 0, _flip(lo_root), lo_root_pos)
+        # The root that crossed from the new value's heap is in order in its new heap;
+        # the new value, now the other heap's root, sinks.
+        keys, positions, side, slot = _heap(state, not low)
+        _sift_down(keys, positions, where, side, counts[slot], 0)
 
 
 @_inline
-def _move_root(from_keys, from_pos, from_side, to_keys, to_pos, to_side, where, counts):
+def _move_root(state, from_low):
     """Move the root of one heap to the other: the order statistic at the boundary changes sides."""
-    n_from = counts[_N_LO] if from_side == 1 else counts[_N_HI]
-    n_to = counts[_N_LO] if to_side == 1 else counts[_N_HI]
-    key = from_keys[0]
-    pos = from_pos[0] if where.size != 0 else 0
-    _heap_delete(from_keys, from_pos, where, from_side, n_from, 0)
-    _place(to_keys, to_pos, where, to_side, n_to, _flip(key), pos)
-    _sift_up(to_keys, to_pos, where, to_side, n_to)
-    if from_side == 1:
-        counts[_N_LO] = n_from - 1
-        counts[_N_HI] = n_to + 1
-    else:
-        counts[_N_HI] = n_from - 1
-        counts[_N_LO] = n_to + 1
+    where, counts = state[4], state[5]
+    tracked = where.size != 0
+    keys, positions, side, slot = _heap(state, from_low)
+    key = keys[0]
+    pos = positions[0] if tracked else 0
+    last = counts[slot] - 1
+    counts[slot] = last
+    if last > 0:  # the last node takes the root's place and sinks
+        _place(keys, positions, where, side, 0, keys[last], positions[last] if tracked else 0)
+        _sift_down(keys, positions, where, side, last, 0)
+    keys, positions, side, slot = _heap(state, not from_low)
+    size = counts[slot]
+    _place(keys, positions, where, side, size, _flip(key), pos)
+    counts[slot] = size + 1
+    _sift_up(keys, positions, where, side, size)
 
 
 @_inline
 def _rebalance(state, n_low):
     """Move roots between the heaps until the low heap holds exactly ``n_low`` values."""
-    lo_keys, lo_pos, hi_keys, hi_pos, where, counts = state
-    while counts[_N_LO] > n_low:
-        _move_root(lo_keys, lo_pos, 1, hi_keys, hi_pos, -1, where, counts)
-    while counts[_N_LO] < n_low:
-        _move_root(hi_keys, hi_pos, -1, lo_keys, lo_pos, 1, where, counts)
+    counts = state[5]
+    while counts[_N_LO] != n_low:
+        _move_root(state, counts[_N_LO] > n_low)
 
 
 @_inline
@@ -358,31 +344,23 @@ def engine(values, offset, start, end, min_count, q, interpolation, state, out):
     for j in range(start.size):
         window_start = start[j]
         window_end = end[j]
-        if next_in < window_start:  # the window jumps past everything held
-            while next_out < next_in:
-                _remove(state, next_out)
-                next_out += 1
-            next_in = window_start
-            next_out = window_start
-        while next_out < window_start:
-            if next_in < window_end:
-                value = values[next_in - offset]
-                held = where[next_out & mask] != 0
-                if held and not np.isnan(value):
-                    _replace(state, next_out, value, next_in)
-                else:
-                    _remove(state, next_out)
-                    if not np.isnan(value):
-                        _insert(state, value, next_in)
-                next_in += 1
+        while next_out < window_start or next_in < window_end:
+            if next_out == next_in and next_in < window_start:
+                # Nothing is held and the window starts further on: skip to it.
+                next_out = window_start
+                next_in = window_start
+            leaving = next_out < window_start
+            entering = window_start <= next_in < window_end
+            value = values[next_in - offset] if entering else np.nan
+            if leaving and not np.isnan(value) and where[next_out & mask] != 0:
+                _replace(state, next_out, value, next_in)
             else:
-                _remove(state, next_out)
-            next_out += 1
-        while next_in < window_end:
-            value = values[next_in - offset]
-            if not np.isnan(value):
-                _insert(state, value, next_in)
-            next_in += 1
+                if leaving:
+                    _remove(state, next_out)
+                if not np.isnan(value):
+                    _insert(state, value, next_in)
+            next_out += leaving
+            next_in += entering
         out[j] = _balance_and_read(state, min_count, q, interpolation)
     counts[_NEXT_IN] = next_in
     counts[_NEXT_OUT] = next_out
