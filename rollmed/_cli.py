@@ -1,0 +1,460 @@
+"""The command line, ``python -m rollmed``: a demo on the bundled sample, or rolling medians of a file.
+
+Every expected failure (a missing file, a bad argument, a column that is not numeric...)
+is reported as one line ``rollmed: error: ...`` on stderr with a non-zero exit status;
+a traceback means a bug.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib.resources
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import NoReturn, TextIO
+
+import numpy as np
+import pandas as pd
+
+import rollmed  # registers the .rollmed accessor
+
+PROG = "rollmed"
+USAGE_ERROR = 2  # argparse's status for a bad command line
+FAILURE = 1  # a good command line that could not be carried out
+
+_CSV_COMPRESSIONS = (".gz", ".bz2", ".xz", ".zip")  # pandas infers these from the name
+_PARQUET_SUFFIXES = (".parquet", ".pq")
+_PYARROW_HINT = 'Parquet files need pyarrow: pip install "rollmed[parquet]"'
+
+# The demo: the window it uses, the rows it times on, and how many runs it keeps the best of.
+DEMO_WINDOW = 21
+DEMO_ROWS = 1_000_000
+DEMO_REPEATS = 3
+
+
+class CLIError(Exception):
+    """A failure to report as one line ``rollmed: error: MESSAGE``, with an exit status.
+
+    Parameters
+    ----------
+    message : str
+        What went wrong, for a person.
+    status : int, optional
+        The exit status: 2 for a bad command line, 1 (the default) for anything else.
+    """
+
+    def __init__(self, message: str, status: int = FAILURE) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line, reported by :func:`main` like any other."""
+
+    def error(self, message: str) -> NoReturn:
+        """Raise a usage error instead of printing the usage and exiting.
+
+        Parameters
+        ----------
+        message : str
+            argparse's description of the problem.
+
+        Raises
+        ------
+        CLIError
+            Always, with status 2.
+        """
+        raise CLIError(f"{message} (see 'python -m rollmed --help')", USAGE_ERROR)
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="python -m rollmed",
+        description=(
+            "Rolling medians of the columns of a CSV or Parquet file, with rollmed's numba kernels.\n"
+            "Without arguments, a demo on the sample data bundled with rollmed."
+        ),
+        epilog=(
+            "examples:\n"
+            "  python -m rollmed                      # the demo\n"
+            "  python -m rollmed data.csv --column signal --window 21 --center > smooth.csv\n"
+            "  python -m rollmed data.parquet -c a -c b -w 60 --min-periods 1 -o out.parquet\n"
+            "\n"
+            "The output holds every input column and, for each --column C, a column C_rollmed:\n"
+            "the median of the last WINDOW rows (or of WINDOW rows centred on the row, with\n"
+            "--center), ignoring missing values, as pandas' s.rolling(WINDOW).median() gives."
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "file",
+        nargs="?",
+        metavar="FILE",
+        help="a .csv (optionally .gz, .bz2, .xz or .zip compressed), .parquet or .pq file",
+    )
+    parser.add_argument(
+        "-c",
+        "--column",
+        action="append",
+        dest="columns",
+        metavar="C",
+        help="a numeric column to take the rolling median of; repeat for several columns",
+    )
+    parser.add_argument("-w", "--window", type=int, metavar="K", help="the window, in rows (at least 1)")
+    parser.add_argument(
+        "--center",
+        action="store_true",
+        default=None,
+        help="centre the window on each row instead of ending it there",
+    )
+    parser.add_argument(
+        "--min-periods",
+        type=int,
+        metavar="M",
+        help="the least number of non-missing values a window needs for a median "
+        "(from 0 to K; default K); windows with fewer give an empty value",
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        metavar="OUT",
+        help="write to OUT, CSV or Parquet by its extension, instead of CSV to stdout",
+    )
+    parser.add_argument("--version", action="version", version=f"rollmed {rollmed.__version__}")
+    return parser
+
+
+def _one_line(message: str) -> str:
+    return " ".join(str(message).split())
+
+
+def _file_format(path: Path, role: str) -> str:
+    """``"csv"`` or ``"parquet"``, from the extension of ``path``; a usage error for any other."""
+    suffixes = [suffix.lower() for suffix in path.suffixes]
+    if suffixes and suffixes[-1] in _PARQUET_SUFFIXES:
+        return "parquet"
+    if suffixes and suffixes[-1] in _CSV_COMPRESSIONS:
+        suffixes.pop()
+    if suffixes and suffixes[-1] == ".csv":
+        return "csv"
+    raise CLIError(
+        f"cannot tell the format of the {role} file {str(path)!r} from its extension: "
+        "use .csv, .parquet or .pq",
+        USAGE_ERROR,
+    )
+
+
+def _require_pyarrow() -> None:
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        raise CLIError(_PYARROW_HINT) from None
+
+
+def _data_errors() -> tuple[type[BaseException], ...]:
+    """The exceptions that mean a file could not be read or written (not a bug of ours)."""
+    errors: tuple[type[BaseException], ...] = (
+        OSError,
+        ValueError,  # includes UnicodeDecodeError and pyarrow's ArrowInvalid
+        pd.errors.ParserError,
+        pd.errors.EmptyDataError,
+    )
+    with contextlib.suppress(ImportError):
+        import pyarrow
+
+        errors += (pyarrow.ArrowException,)
+    return errors
+
+
+def _read(path: Path) -> pd.DataFrame:
+    file_format = _file_format(path, "input")
+    if not path.exists():
+        raise CLIError(f"no such file: {path}")
+    if path.is_dir():
+        raise CLIError(f"{path} is a directory, not a file")
+    if file_format == "parquet":
+        _require_pyarrow()
+    try:
+        if file_format == "csv":
+            return pd.read_csv(path)
+        frame = pd.read_parquet(path, engine="pyarrow")
+    except ImportError as exc:  # an optional dependency pandas needs for this file, such as a codec
+        raise CLIError(f"cannot read {path}: {exc}") from exc
+    except _data_errors() as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise CLIError(f"cannot read {path}: {reason}") from exc
+    index = frame.index
+    if not (isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1 and index.name is None):
+        frame = frame.reset_index()  # a meaningful index (a DatetimeIndex, say) is data: keep it as columns
+    return frame
+
+
+def _describe_columns(frame: pd.DataFrame, limit: int = 8) -> str:
+    names = [repr(str(name)) for name in frame.columns[:limit]]
+    more = len(frame.columns) - limit
+    return ", ".join(names) + (f" and {more} more" if more > 0 else "") if names else "(none)"
+
+
+def _add_medians(
+    frame: pd.DataFrame,
+    columns: Sequence[str],
+    window: int,
+    min_periods: int | None,
+    center: bool,
+    source: Path,
+) -> pd.DataFrame:
+    """``frame`` with a column ``C_rollmed`` after the others for each of ``columns``."""
+    result = frame.copy(deep=False)
+    for column in columns:
+        if column not in frame.columns:
+            raise CLIError(f"no column {column!r} in {source}; its columns are {_describe_columns(frame)}")
+        target = f"{column}_rollmed"
+        if target in frame.columns:
+            raise CLIError(
+                f"{source} already has a column {target!r}, where the median of {column!r} would go"
+            )
+        series = frame[column]
+        try:
+            accessor = series.rollmed
+        except AttributeError as exc:  # the accessor rejects a Series that is not numeric
+            raise CLIError(f"column {column!r} is not numeric (dtype {series.dtype})") from exc
+        try:
+            result[target] = accessor.window(window, min_periods=min_periods, center=center)
+        except (TypeError, ValueError) as exc:  # the arguments are checked before, so this is a backstop
+            raise CLIError(f"column {column!r}: {exc}", USAGE_ERROR) from exc
+    return result
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _write_atomically(path: Path, write: Callable[[str], None]) -> None:
+    """Write with ``write(temporary_path)`` next to ``path``, then rename: no partial file is ever left.
+
+    The temporary file keeps the extensions of ``path``, so that pandas infers the same compression.
+    """
+    if path.is_dir():
+        raise CLIError(f"cannot write {path}: it is a directory")
+    directory = path.parent
+    if not directory.is_dir():
+        raise CLIError(f"cannot write {path}: no such directory {directory}")
+    try:
+        handle, temporary = tempfile.mkstemp(
+            dir=directory, prefix=f".{path.name}.", suffix=".tmp" + "".join(path.suffixes[-2:])
+        )
+    except OSError as exc:
+        raise CLIError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    os.close(handle)
+    try:
+        write(temporary)
+        # mkstemp makes the file private; give it the mode a new file would have.
+        mode = (path.stat().st_mode & 0o777) if path.exists() else (0o666 & ~_umask())
+        os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        if isinstance(exc, (ImportError, *_data_errors())):
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+            raise CLIError(f"cannot write {path}: {reason}") from exc
+        raise
+
+
+def _write(frame: pd.DataFrame, output: Path | None) -> None:
+    if output is None:
+        frame.to_csv(sys.stdout, index=False)
+        sys.stdout.flush()
+    elif _file_format(output, "output") == "parquet":
+        _write_atomically(output, lambda name: frame.to_parquet(name, engine="pyarrow", index=False))
+    else:
+        _write_atomically(output, lambda name: frame.to_csv(name, index=False))
+
+
+def _run_file(args: argparse.Namespace) -> int:
+    """The file mode: check everything that can be checked before reading, read, compute, write."""
+    if not args.columns:
+        raise CLIError("FILE needs at least one --column", USAGE_ERROR)
+    if args.window is None:
+        raise CLIError("FILE needs --window", USAGE_ERROR)
+    if args.window < 1:
+        raise CLIError(f"--window must be at least 1, got {args.window}", USAGE_ERROR)
+    if args.min_periods is not None and not 0 <= args.min_periods <= args.window:
+        raise CLIError(
+            f"--min-periods must be between 0 and the window ({args.window}), got {args.min_periods}",
+            USAGE_ERROR,
+        )
+    source = Path(args.file)
+    output = None if args.output is None else Path(args.output)
+    formats = {_file_format(source, "input")}
+    if output is not None:
+        formats.add(_file_format(output, "output"))
+    if "parquet" in formats:
+        _require_pyarrow()
+    frame = _read(source)
+    columns = list(dict.fromkeys(args.columns))  # a column named twice is computed once
+    result = _add_medians(frame, columns, args.window, args.min_periods, bool(args.center), source)
+    try:
+        _write(result, output)
+    except BrokenPipeError:
+        # The reader of stdout went away (`... | head`): stop quietly, and point stdout at
+        # /dev/null so that Python's own flush at exit does not complain again.
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return FAILURE
+    return 0
+
+
+def _load_sample() -> pd.DataFrame:
+    resource = importlib.resources.files("rollmed") / "data" / "sample.csv"
+    try:
+        with resource.open("rb") as handle:
+            return pd.read_csv(handle)
+    except FileNotFoundError:
+        raise CLIError("the sample data bundled with rollmed is missing: reinstall rollmed") from None
+
+
+def _best_time(function: Callable[[], object], repeats: int) -> float:
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def _format_duration(seconds: float) -> str:
+    return f"{seconds * 1e3:,.1f} ms" if seconds < 1 else f"{seconds:,.2f} s"
+
+
+def _demo(out: TextIO) -> int:
+    """The demo: a before/after table around the largest spike of the sample, then a timing against pandas."""
+    frame = _load_sample()
+    signal = frame["signal"]
+    window = DEMO_WINDOW
+    call = f"s.rollmed.window({window}, center=True, min_periods=1)"
+    pandas_call = f"s.rolling({window}, center=True, min_periods=1).median()"
+
+    def say(text: str = "") -> None:
+        print(text, file=out, flush=True)
+
+    missing = signal.isna()
+    longest_gap = int(missing.groupby((~missing).cumsum()).sum().max())
+    say(f"rollmed {rollmed.__version__} demo")
+    say()
+    say(
+        f"The bundled sample: {len(frame):,} readings one second apart, a slow sine under Gaussian noise,\n"
+        f"with large spikes and {int(missing.sum())} missing values (the longest gap is {longest_gap} rows)."
+    )
+    say(f"Its centred rolling median over {window} readings ignores the spikes and bridges the gaps.")
+    say("The first call compiles rollmed's numba kernels, once: they are cached on disk for later runs.")
+    say()
+
+    start = time.perf_counter()
+    median = signal.rollmed.window(window, center=True, min_periods=1)
+    first_call = time.perf_counter() - start
+
+    spike = int(np.nanargmax((signal - median).abs().to_numpy()))
+    say(f"{call} took {_format_duration(first_call)} (the first call).")
+    say(f"Around the largest spike, row {spike:,}:")
+    say()
+    rows = slice(max(spike - 5, 0), spike + 7)
+    table = pd.DataFrame(
+        {
+            "time": frame["time"].iloc[rows],
+            "signal": signal.iloc[rows],
+            "rolling median": median.iloc[rows],
+            "": np.where(np.arange(len(frame))[rows] == spike, "<- spike", ""),
+        }
+    )
+    for line in table.to_string(index=False, float_format=lambda value: f"{value:.3f}").splitlines():
+        say("  " + line.rstrip())
+    say()
+
+    repeats = -(-DEMO_ROWS // len(frame))
+    big = pd.Series(np.tile(signal.to_numpy(), repeats), name="signal")
+    say(
+        f"Timing on the sample repeated {repeats} times ({len(big):,} rows), "
+        f"best of {DEMO_REPEATS} runs after the first call:"
+    )
+    say()
+    ours = big.rollmed.window(window, center=True, min_periods=1)
+    rollmed_time = _best_time(lambda: big.rollmed.window(window, center=True, min_periods=1), DEMO_REPEATS)
+    theirs = big.rolling(window, center=True, min_periods=1).median()
+    pandas_time = _best_time(lambda: big.rolling(window, center=True, min_periods=1).median(), DEMO_REPEATS)
+    width = max(len(call), len(pandas_call))
+    say(f"  rollmed  {call:<{width}}  {_format_duration(rollmed_time):>10}")
+    say(f"  pandas   {pandas_call:<{width}}  {_format_duration(pandas_time):>10}")
+    say(f"  rollmed is {pandas_time / rollmed_time:.1f}x as fast as pandas here.")
+    say()
+    agree = np.allclose(ours.to_numpy(), theirs.to_numpy(), equal_nan=True)
+    if not agree:
+        say("The two results DIFFER (np.allclose with equal_nan=True): this is a bug, please report it.")
+        return FAILURE
+    say("The two results agree (np.allclose, with NaN equal to NaN).")
+    say()
+    say("On your own data: python -m rollmed FILE --column NAME --window 21 --center [--output OUT]")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``python -m rollmed`` command line.
+
+    Without arguments, a demo on the sample data bundled with rollmed: the rolling median
+    around the largest spike, then a timing against pandas. With ``FILE --column C
+    --window K``, the rolling median of each column ``C`` of a CSV or Parquet file, written
+    with all the input columns as ``C_rollmed`` to ``--output`` or as CSV to stdout.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The arguments, without the program name; by default ``sys.argv[1:]``.
+
+    Returns
+    -------
+    int
+        The exit status: 0 on success, 2 for a bad command line, 1 for any other failure,
+        which is reported as one line ``rollmed: error: ...`` on stderr.
+
+    Examples
+    --------
+    >>> import rollmed._cli
+    >>> rollmed._cli.main(["--version"])  # doctest: +ELLIPSIS
+    rollmed ...
+    0
+    """
+    parser = _build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.file is not None:
+            return _run_file(args)
+        given = [
+            option
+            for option, value in (
+                ("--column", args.columns),
+                ("--window", args.window),
+                ("--center", args.center),
+                ("--min-periods", args.min_periods),
+                ("--output", args.output),
+            )
+            if value is not None
+        ]
+        if given:
+            raise CLIError(f"{given[0]} needs a FILE (run without arguments for the demo)", USAGE_ERROR)
+        return _demo(sys.stdout)
+    except CLIError as exc:
+        print(f"{PROG}: error: {_one_line(exc.message)}", file=sys.stderr)
+        return exc.status
+    except SystemExit as exc:  # --help and --version print and exit
+        return exc.code if isinstance(exc.code, int) else 0
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
