@@ -44,6 +44,7 @@ LOWER = 1
 HIGHER = 2
 MIDPOINT = 3
 NEAREST = 4
+FLOOR = 5  # the floor of the midpoint: shared/seeds/002's median of integers
 
 # Windows of at most this many values are sorted afresh, without branches, rather than
 # kept in heaps: for 3 values that is three times faster than the heaps, and the two
@@ -302,39 +303,84 @@ def _interpolate(low, high, fraction, rank, interpolation):
         if fraction == 0.5:
             return np.float64(low) if rank % 2 == 0 else np.float64(high)
         return np.float64(low) if fraction < 0.5 else np.float64(high)
+    if interpolation == FLOOR:
+        return np.floor(_midpoint(np.float64(low), np.float64(high)))
     return low + (high - low) * fraction
 
 
 @_inline
-def _balance_and_read(state, min_count, q, interpolation):
-    """Split the held values at the order statistic ``q`` asks for, and read the quantile.
+def _select_exact(low, high, fraction, rank, interpolation):
+    """The integer quantile for the modes that never leave the integers: no float round trip."""
+    if fraction == 0 or interpolation == LOWER:
+        return low
+    if interpolation == HIGHER:
+        return high
+    if interpolation == NEAREST:
+        if fraction == 0.5:
+            return low if rank % 2 == 0 else high
+        return low if fraction < 0.5 else high
+    # FLOOR: floor((low + high) / 2) without the sum, which could overflow.
+    return (low >> 1) + (high >> 1) + (low & high & 1)
 
-    NaN when fewer than ``max(min_count, 1)`` values are held. The split is kept after
-    every window, read or not, so neither heap ever holds more than its share.
-    """
+
+def _emit(out, out_valid, j, ok, low, high, fraction, rank, interpolation):  # pragma: no cover
+    pass
+
+
+@overload(_emit)
+def _emit_overload(out, out_valid, j, ok, low, high, fraction, rank, interpolation):
+    """Write one result: a float (NaN when not ``ok``), or an exact integer and its validity."""
+    if isinstance(out.dtype, types.Integer):
+
+        def emit_exact(out, out_valid, j, ok, low, high, fraction, rank, interpolation):
+            out_valid[j] = ok
+            out[j] = _select_exact(low, high, fraction, rank, interpolation) if ok else 0
+
+        return emit_exact
+
+    def emit_float(out, out_valid, j, ok, low, high, fraction, rank, interpolation):
+        out[j] = _interpolate(low, high, fraction, rank, interpolation) if ok else np.nan
+
+    return emit_float
+
+
+def _is_missing(values, valid, i):  # pragma: no cover
+    pass
+
+
+@overload(_is_missing)
+def _is_missing_overload(values, valid, i):
+    """NaN is missing in floats; integers carry a mask of valid values (empty: all valid)."""
+    if isinstance(values.dtype, types.Float):
+        return lambda values, valid, i: np.isnan(values[i])
+    return lambda values, valid, i: valid.size != 0 and not valid[i]
+
+
+@_inline
+def _emit_quantile(state, min_count, q, interpolation, out, out_valid, j):
+    """Write the quantile of the held values; the heaps are split at its rank already."""
     lo_keys, hi_keys, counts = state[0], state[2], state[5]
     held = counts[_N_LO] + counts[_N_HI]
-    if held == 0:
-        return np.nan
-    fractional_rank = q * (held - 1)
+    fractional_rank = q * max(held - 1, 0)
     rank = int(fractional_rank)
-    _rebalance(state, rank + 1)
-    if held < min_count:
-        return np.nan
+    low = _flip(lo_keys[0])
     # hi is empty only when the rank is the largest one, and then the fraction is 0.
-    high = hi_keys[0] if counts[_N_HI] > 0 else _flip(lo_keys[0])
-    return _interpolate(_flip(lo_keys[0]), high, fractional_rank - rank, rank, interpolation)
+    high = hi_keys[0] if counts[_N_HI] > 0 else low
+    ok = held > 0 and held >= min_count
+    _emit(out, out_valid, j, ok, low, high, fractional_rank - rank, rank, interpolation)
 
 
 @_kernel
-def engine(values, offset, start, end, min_count, q, interpolation, state, out):
+def engine(values, valid, offset, start, end, min_count, q, interpolation, state, out, out_valid):
     """Run the double heap over the windows ``[start[j], end[j])`` and write ``out[j]``.
 
-    ``values[p - offset]`` is the value at global position ``p``; ``start`` and ``end``
-    are global, monotone non-decreasing, and no window is larger than the state's
-    capacity; a state from :func:`new_expanding_state` takes only windows that never
-    drop a value. Missing values (NaN) are skipped: a window with fewer than
-    ``max(min_count, 1)`` values gives NaN.
+    ``values[p - offset]`` is the value at global position ``p`` (``valid`` marks the
+    present ones where ``values`` are integers; NaN is missing in floats). ``start`` and
+    ``end`` are global, monotone non-decreasing, and no window is larger than the
+    state's capacity. A state from :func:`new_expanding_state` has room for its share
+    of each heap only: it takes windows that never drop a value and gain at most one
+    at a time (the heaps are split before each result). A window with fewer than ``max(min_count, 1)`` values
+    gives NaN, or ``out_valid[j] = False`` for integer output.
     """
     where = state[4]
     counts = state[5]
@@ -351,102 +397,221 @@ def engine(values, offset, start, end, min_count, q, interpolation, state, out):
                 next_in = window_start
             leaving = next_out < window_start
             entering = window_start <= next_in < window_end
-            value = values[next_in - offset] if entering else np.nan
-            if leaving and not np.isnan(value) and where[next_out & mask] != 0:
-                _replace(state, next_out, value, next_in)
+            present = entering and not _is_missing(values, valid, next_in - offset)
+            if leaving and present and where[next_out & mask] != 0:
+                _replace(state, next_out, values[next_in - offset], next_in)
             else:
                 if leaving:
                     _remove(state, next_out)
-                if not np.isnan(value):
-                    _insert(state, value, next_in)
+                if present:
+                    _insert(state, values[next_in - offset], next_in)
             next_out += leaving
             next_in += entering
-        out[j] = _balance_and_read(state, min_count, q, interpolation)
+        held = counts[_N_LO] + counts[_N_HI]
+        if held > 0:
+            _rebalance(state, int(q * (held - 1)) + 1)
+        _emit_quantile(state, min_count, q, interpolation, out, out_valid, j)
     counts[_NEXT_IN] = next_in
     counts[_NEXT_OUT] = next_out
 
 
 @_kernel
-def small_windows(values, offset, start, end, min_count, q, interpolation, buffer, out):
+def small_windows(values, valid, offset, start, end, min_count, q, interpolation, buffer, out, out_valid):
     """The windows of :func:`engine`, each sorted afresh: for windows of a few values.
 
-    Each non-missing value sinks into place through compare-exchanges (a min and a max,
+    Each present value sinks into place through compare-exchanges (a min and a max,
     no branch to mispredict). ``buffer`` holds at least the largest window.
     """
     for j in range(start.size):
         held = 0
         for pos in range(start[j], end[j]):
-            value = values[pos - offset]
-            if np.isnan(value):
+            if _is_missing(values, valid, pos - offset):
                 continue
-            buffer[held] = value
+            buffer[held] = values[pos - offset]
             for i in range(held, 0, -1):
                 lower = min(buffer[i - 1], buffer[i])
                 buffer[i] = max(buffer[i - 1], buffer[i])
                 buffer[i - 1] = lower
             held += 1
-        if held == 0 or held < min_count:
-            out[j] = np.nan
-        else:
-            fractional_rank = q * (held - 1)
-            rank = int(fractional_rank)
-            high = buffer[rank + 1] if rank + 1 < held else buffer[rank]
-            out[j] = _interpolate(buffer[rank], high, fractional_rank - rank, rank, interpolation)
+        fractional_rank = q * max(held - 1, 0)
+        rank = int(fractional_rank)
+        high = buffer[rank + 1] if rank + 1 < held else buffer[rank]
+        ok = held > 0 and held >= min_count
+        _emit(out, out_valid, j, ok, buffer[rank], high, fractional_rank - rank, rank, interpolation)
 
 
 @_jit
-def _reset(state):
-    state[4][:] = 0
-    state[5][:] = 0
+def _state_for(values, start, end, q):
+    """The smallest state for windows ``start``, ``end`` (non-empty) over ``values``."""
+    grows_one_at_a_time = end[0] - start[0] <= 1 and (end.size == 1 or np.max(np.diff(end)) <= 1)
+    if start[0] == start[-1] and grows_one_at_a_time:  # an expanding window
+        return new_expanding_state(end[-1] - start[0], q, values.dtype)
+    return new_state(max(1, np.max(end - start)), values.dtype)
 
 
 @_jit
-def rolling_rows(values, window, shift, min_count, q, interpolation, out, row_start, row_stop, first, last):
-    """The windowed quantile at elements ``first..last - 1`` of rows ``row_start..row_stop - 1``.
+def _run_windows(values, valid, start, end, min_count, q, interpolation, out, out_valid):
+    """Every window of one span of one row, on the path that suits its size."""
+    width = np.max(end - start) if start.size else 0
+    if width <= _SMALL_WINDOW:
+        buffer = np.empty(max(width, 1), values.dtype)
+        small_windows(values, valid, 0, start, end, min_count, q, interpolation, buffer, out, out_valid)
+    else:
+        state = _state_for(values, start, end, q)
+        engine(values, valid, 0, start, end, min_count, q, interpolation, state, out, out_valid)
 
-    Element ``i``'s window is ``[i + shift + 1 - window, i + shift + 1)`` clipped to
-    the row, as pandas' fixed window indexer has it: ``shift = 0`` trails, ``shift =
-    (window - 1) // 2`` centres, and ``window >= n`` is the expanding window. A span
-    that starts inside a row refills its first window from the data, so spans can
-    run on separate threads.
+
+@_jit
+def rolling_rows(
+    values,
+    valid,
+    start_offset,
+    end_offset,
+    step,
+    min_count,
+    q,
+    interpolation,
+    out,
+    out_valid,
+    row_start,
+    row_stop,
+    first,
+    last,
+):
+    """Fixed windows: results ``first..last - 1`` of rows ``row_start..row_stop - 1``.
+
+    Result ``o`` of a row of ``n`` values covers ``[o * step + start_offset, o * step +
+    end_offset)`` clipped to ``[0, n)``: pandas' fixed window indexer, with its centre,
+    ``closed`` and ``step``; an expanding window starts at ``-n``. The bounds are made
+    a block at a time, never as long as the data. A span that starts inside a row
+    refills its first window, so spans can run on separate threads.
     """
     n = values.shape[1]
-    if n + shift <= window:  # every window starts at the first element
-        state = new_expanding_state(n, q, values.dtype)
+    width = max(min(end_offset - start_offset, n), 1)
+    small = width <= _SMALL_WINDOW
+    buffer = np.empty(width, values.dtype)
+    if first == 0 and step == 1 and end_offset <= 1 and (last - 1) + start_offset <= 0:
+        # Every window starts at 0 and gains one value at a time: an expanding window.
+        state = new_expanding_state(width, q, values.dtype)
     else:
-        state = new_state(min(window, n), values.dtype)
-    small = window <= _SMALL_WINDOW
+        state = new_state(width, values.dtype)
     start = np.empty(_BOUNDS_BLOCK, np.int64)
     end = np.empty(_BOUNDS_BLOCK, np.int64)
     for row in range(row_start, row_stop):
-        _reset(state)
+        state[4][:] = 0
+        state[5][:] = 0
         for block_start in range(first, last, _BOUNDS_BLOCK):
             block_size = min(_BOUNDS_BLOCK, last - block_start)
             for j in range(block_size):
-                raw_end = block_start + j + shift + 1
-                start[j] = max(raw_end - window, 0)
-                end[j] = min(raw_end, n)
+                origin = (block_start + j) * step
+                start[j] = min(max(origin + start_offset, 0), n)
+                end[j] = min(max(origin + end_offset, 0), n)
+            block = slice(block_start, block_start + block_size)
             if small:
                 small_windows(
                     values[row],
+                    valid[row],
                     0,
                     start[:block_size],
                     end[:block_size],
                     min_count,
                     q,
                     interpolation,
-                    state[0],
-                    out[row, block_start : block_start + block_size],
+                    buffer,
+                    out[row, block],
+                    out_valid[row, block],
                 )
-                continue
-            engine(
-                values[row],
-                0,
-                start[:block_size],
-                end[:block_size],
-                min_count,
-                q,
-                interpolation,
-                state,
-                out[row, block_start : block_start + block_size],
-            )
+            else:
+                engine(
+                    values[row],
+                    valid[row],
+                    0,
+                    start[:block_size],
+                    end[:block_size],
+                    min_count,
+                    q,
+                    interpolation,
+                    state,
+                    out[row, block],
+                    out_valid[row, block],
+                )
+
+
+@_jit
+def rolling_bounds(values, valid, start, end, min_count, q, interpolation, out, out_valid, first, last):
+    """Windows given by bounds arrays (time, indexer and group windows): results ``first..last - 1``."""
+    span = slice(first, last)
+    _run_windows(
+        values,
+        valid,
+        start[span],
+        end[span],
+        min_count,
+        q,
+        interpolation,
+        out[span],
+        out_valid[span],
+    )
+
+
+@_jit
+def time_window_bounds(index, window_size, left_closed, right_closed, center, segments, start, end):
+    """The bounds of pandas' time windows of ``window_size`` over each segment of ``index``.
+
+    ``index`` holds int64 times, monotone within each segment ``[segments[g],
+    segments[g + 1])`` (a group, or the whole series); no window crosses a segment.
+    The rules are those of pandas' ``calculate_variable_window_bounds``, the
+    centred bounds included, which pandas computes through a float64 (so do we, to
+    give the same windows).
+    """
+    for g in range(segments.size - 1):
+        offset = segments[g]
+        m = segments[g + 1] - offset
+        if m == 0:
+            continue
+        times = index[offset : offset + m]
+        seg_start = start[offset : offset + m]
+        seg_end = end[offset : offset + m]
+        sign = -1 if times[m - 1] < times[0] else 1
+        seg_start[0] = 0
+        seg_end[0] = 1 if right_closed else 0
+        if center:
+            end_bound = np.int64(times[0] + sign * window_size / 2)
+            for j in range(m):
+                if times[j] < end_bound or (times[j] == end_bound and right_closed):
+                    seg_end[0] = j + 1
+                elif times[j] >= end_bound:
+                    seg_end[0] = j
+                    break
+        for i in range(1, m):
+            if center:
+                end_bound = np.int64(times[i] + sign * window_size / 2)
+                start_bound = np.int64(times[i] - sign * window_size / 2)
+            else:
+                end_bound = times[i]
+                start_bound = times[i] - sign * window_size
+            if left_closed:
+                start_bound -= sign
+            # The first time inside the window, at or after the previous start.
+            seg_start[i] = i
+            for j in range(seg_start[i - 1], i):
+                if (times[j] - start_bound) * sign > 0:
+                    seg_start[i] = j
+                    break
+            if center:
+                seg_end[i] = m
+                for j in range(seg_end[i - 1], m):
+                    if (times[j] - end_bound) * sign == 0 and right_closed:
+                        seg_end[i] = j + 1
+                        break
+                    if (times[j] - end_bound) * sign >= 0:
+                        seg_end[i] = j
+                        break
+            elif (times[seg_end[i - 1]] - end_bound) * sign <= 0:
+                seg_end[i] = i + 1
+            else:
+                seg_end[i] = seg_end[i - 1]
+            if not right_closed and not center:
+                seg_end[i] -= 1
+        seg_start += offset
+        seg_end += offset

@@ -1,72 +1,171 @@
-"""The ``.rollmed`` pandas accessor: unbox a Series, call the NumPy layer, rebox on the same index."""
+"""The ``.rollmed`` pandas accessors: unbox, plan the windows, rebox on the same index."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
-from pandas.api.types import is_bool_dtype, is_complex_dtype, is_numeric_dtype
+from pandas.api.types import (
+    is_bool_dtype,
+    is_complex_dtype,
+    is_integer_dtype,
+    is_numeric_dtype,
+)
 
-from rollmed import _api
+from rollmed import _api, _windows
+
+_UINT64_FLIP = np.uint64(1 << 63)  # maps uint64 onto int64 in the same order, and back
 
 
-def _check_min_periods(min_periods: object, window: int | None) -> int:
-    min_periods = _api._check_integer("min_periods", min_periods)
-    if min_periods < 0:
-        raise ValueError(f"`min_periods` (={min_periods}) must be >= 0")
-    if window is not None and min_periods > window:
-        raise ValueError(f"`min_periods` (={min_periods}) must be <= window (={window})")
-    return min_periods
+def _is_supported(dtype: Any) -> bool:
+    return is_bool_dtype(dtype) or (is_numeric_dtype(dtype) and not is_complex_dtype(dtype))
+
+
+def _is_uint64(dtype: Any) -> bool:
+    numpy_dtype = np.dtype(getattr(dtype, "numpy_dtype", dtype))
+    return numpy_dtype.kind == "u" and numpy_dtype.itemsize == 8
+
+
+class _Column:
+    """One column unboxed for the kernels, and how to rebox its results."""
+
+    def __init__(self, series: pd.Series, interpolation: str) -> None:
+        self.exact = is_integer_dtype(series.dtype) and interpolation in _api.EXACT_INTERPOLATIONS
+        self.unsigned = self.exact and _is_uint64(series.dtype)
+        self.valid = None
+        if not self.exact:
+            self.values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+            return
+        if series.hasnans:
+            self.valid = ~series.isna().to_numpy(dtype=np.bool_)
+        if self.unsigned:
+            raw = series.to_numpy(dtype=np.uint64, na_value=0)
+            self.values = (raw ^ _UINT64_FLIP).view(np.int64)
+        else:
+            self.values = series.to_numpy(dtype=np.int64, na_value=0)
+
+    def rebox(self, out: np.ndarray, out_valid: np.ndarray | None) -> Any:
+        """Float results as they are; exact ones as a nullable integer array."""
+        if not self.exact:
+            return out
+        if self.unsigned:
+            out = out.view(np.uint64) ^ _UINT64_FLIP
+        return pd.arrays.IntegerArray(out, ~out_valid)
+
+
+def _group_codes(keys: list[Any], n: int) -> np.ndarray:
+    """A group number per row from one or more key arrays; -1 where a key is missing.
+
+    pandas' groupby drops the rows of a missing key; here they get no result.
+    """
+    for key in keys:
+        if len(key) != n:
+            raise ValueError(f"`by` must have one key per row ({n}), got {len(key)}")
+    if len(keys) > 1:
+        numbers = pd.Series(np.zeros(n)).groupby(keys, sort=False, dropna=True).ngroup()
+        return numbers.fillna(-1).to_numpy(dtype=np.int64)
+    return pd.factorize(keys[0], use_na_sentinel=True)[0].astype(np.int64, copy=False)
+
+
+def _series_keys(by: Any, series: pd.Series) -> Any:
+    if isinstance(by, pd.Series) and not by.index.equals(series.index):
+        return by.reindex(series.index)  # pandas aligns a Series of keys on the index
+    return by if isinstance(by, (pd.Series, pd.Index, np.ndarray)) else np.asarray(by)
+
+
+def _run(plan: _windows.Plan, column: _Column, q: float, code: int) -> Any:
+    return column.rebox(*plan.run(column.values, column.valid, q, code))
+
+
+_WINDOW_DOC_PARAMETERS = """window : int, str, timedelta, DateOffset or BaseIndexer
+            The number of rows in each window (it may exceed the length); or a time
+            span such as ``"5min"`` over a DatetimeIndex (or the ``on`` column of a
+            frame); or a pandas window indexer such as ``FixedForwardWindowIndexer``.
+        min_periods : int, optional
+            The least number of non-missing values a window must hold to give a
+            result; by default the window for a number of rows, 1 for a time span.
+        center : bool, default False
+            Centre the window on each row instead of ending it there, as pandas does.
+        q : float, default 0.5
+            The quantile, from 0 to 1; the default is the median.
+        interpolation : {"linear", "lower", "higher", "midpoint", "nearest", "floor"}
+            How to read a quantile between two values, as pandas' ``quantile``;
+            ``"floor"`` is the floor of their midpoint. With an integer column,
+            ``lower``, ``higher``, ``nearest`` and ``floor`` give exact integers.
+        closed : {"right", "left", "both", "neither"}, optional
+            Which ends of the window are included, as pandas' ``closed``.
+        step : int, optional
+            Give a result for every ``step``-th row only, as pandas' ``step``.
+        by : keys, optional
+            Roll within groups of rows with equal keys, in row order, and return the
+            results on the original rows (rows with a missing key give NaN)."""
+
+_RETURNS_NOTE = """
+        A float64 result where pandas would give one; integer input with an exact
+        interpolation gives a nullable ``Int64`` (``UInt64`` for uint64) result."""
+
+
+def _fill_doc(doc: str) -> str:
+    """Put the parameters and the return note that the methods share into a docstring."""
+    return doc.replace("{parameters}", _WINDOW_DOC_PARAMETERS).replace("{returns}", _RETURNS_NOTE)
 
 
 @pd.api.extensions.register_series_accessor("rollmed")
 class RollmedSeriesAccessor:
-    """Rolling and expanding medians of a numeric Series: ``s.rollmed.window(k)``.
+    """Rolling and expanding medians and quantiles of a numeric Series: ``s.rollmed.window(k)``.
 
     NaN and ``pd.NA`` are missing values; infinities are values. Every method returns
-    a float64 Series on the index of ``s`` with its name; ``s`` is not modified.
+    a Series on the index of ``s`` with its name; ``s`` is not modified.
     """
 
     def __init__(self, series: pd.Series) -> None:
-        dtype = series.dtype
-        if not (is_bool_dtype(dtype) or (is_numeric_dtype(dtype) and not is_complex_dtype(dtype))):
+        if not _is_supported(series.dtype):
             # pandas' accessor guide: reject an unsupported dtype with AttributeError, at access.
             raise AttributeError(
-                f"rollmed needs a numeric or boolean Series, got dtype {dtype!s} (Series {series.name!r})"
+                f"rollmed needs a numeric or boolean Series, "
+                f"got dtype {series.dtype!s} (Series {series.name!r})"
             )
         self._series = series
 
-    def _values(self) -> np.ndarray:
-        return self._series.to_numpy(dtype=np.float64, na_value=np.nan)
-
-    def _rebox(self, values: np.ndarray) -> pd.Series:
+    def _rebox(self, values: Any, rows: slice = slice(None)) -> pd.Series:
         # The result is ours alone: hand it to pandas without the copy pandas 3 makes by default.
-        return pd.Series(values, index=self._series.index, name=self._series.name, copy=False)
+        return pd.Series(values, index=self._series.index[rows], name=self._series.name, copy=False)
 
-    def window(self, window: int, min_periods: int | None = None, center: bool = False) -> pd.Series:
-        """Rolling median over a window of ``window`` rows, like ``s.rolling(...).median()``.
+    def _codes(self, by: Any) -> np.ndarray | None:
+        return None if by is None else _group_codes([_series_keys(by, self._series)], len(self._series))
+
+    def window(
+        self,
+        window: Any,
+        min_periods: int | None = None,
+        center: bool = False,
+        *,
+        q: float = 0.5,
+        interpolation: str = "linear",
+        closed: str | None = None,
+        step: int | None = None,
+        by: Any = None,
+    ) -> pd.Series:
+        """Rolling median or quantile, like ``s.rolling(...).median()`` or ``.quantile(q)``.
 
         Parameters
         ----------
-        window : int
-            The number of rows in each window, at least 1; it may exceed the length.
-        min_periods : int, optional
-            The least number of non-missing values a window must hold to give a
-            median, from 0 to ``window``; by default ``window``.
-        center : bool, default False
-            Centre the window on each row instead of ending it there: for an even
-            window, ``window // 2`` rows before and ``window // 2 - 1`` after, as pandas.
+        {parameters}
 
         Returns
         -------
         pandas.Series
-            float64, on the index of the Series and with its name.
+            On the index of the Series (every ``step``-th row) and with its name.{returns}
 
         Raises
         ------
         TypeError
-            If ``window`` or ``min_periods`` is not an integer or ``center`` not a bool.
+            If an argument has the wrong type.
         ValueError
-            If ``window`` is below 1 or ``min_periods`` not in ``[0, window]``.
+            If ``window``, ``min_periods``, ``q``, ``interpolation``, ``closed`` or
+            ``step`` is out of range, or a time window meets an index that is not
+            datetime or not monotonic.
 
         Examples
         --------
@@ -82,36 +181,46 @@ class RollmedSeriesAccessor:
         Name: x, dtype: float64
         >>> s.rollmed.window(3, center=True, min_periods=1).tolist()
         [2.0, 1.0, -1.0, -1.0, 1.0]
+        >>> s.rollmed.window(3, q=0.9, interpolation="higher", min_periods=1).tolist()
+        [1.0, 3.0, 3.0, 3.0, 5.0]
+        >>> pd.Series([2, 3, 7, 8]).rollmed.window(2, interpolation="floor").tolist()
+        [<NA>, 2, 5, 7]
         """
-        window = _api._check_integer("window", window)
-        if window < 1:
-            raise ValueError(f"`window` (={window}) must be >= 1")
-        min_periods = window if min_periods is None else _check_min_periods(min_periods, window)
-        if not isinstance(center, (bool, np.bool_)):
-            raise TypeError(f"`center` must be a bool, got {center!r}")
-        shift = (window - 1) // 2 if center else 0
-        result = _api.rolling_along_axis(self._values(), 0, window, shift, max(min_periods, 1), *_api._MEDIAN)
-        return self._rebox(result)
+        q, code = _api.check_quantile(q, interpolation)
+        plan = _windows.plan_window(
+            len(self._series), window, min_periods, center, closed, step,
+            self._series.index, self._codes(by),
+        )  # fmt: skip
+        return self._rebox(_run(plan, _Column(self._series, interpolation), q, code), plan.result_rows)
 
-    def expanding(self, min_periods: int = 1) -> pd.Series:
-        """Expanding (running) median, like ``s.expanding(min_periods).median()``.
+    def expanding(
+        self, min_periods: int = 1, *, q: float = 0.5, interpolation: str = "linear", by: Any = None
+    ) -> pd.Series:
+        """Expanding (running) median or quantile, like ``s.expanding(min_periods).median()``.
 
         Parameters
         ----------
         min_periods : int, default 1
-            The least number of non-missing values seen so far to give a median; 0 or more.
+            The least number of non-missing values seen so far to give a result; 0 or more.
+        q : float, default 0.5
+            The quantile, from 0 to 1; the default is the median.
+        interpolation : {"linear", "lower", "higher", "midpoint", "nearest", "floor"}
+            As for :meth:`window`.
+        by : keys, optional
+            The running median within each group, on the original rows.
 
         Returns
         -------
         pandas.Series
-            float64, on the index of the Series and with its name.
+            On the index of the Series and with its name.{returns}
 
         Raises
         ------
         TypeError
-            If ``min_periods`` is not an integer.
+            If ``min_periods`` is not an integer or ``q`` not a number.
         ValueError
-            If ``min_periods`` is negative.
+            If ``min_periods`` is negative, ``q`` not in ``[0, 1]`` or
+            ``interpolation`` unknown.
 
         Examples
         --------
@@ -119,10 +228,194 @@ class RollmedSeriesAccessor:
         >>> import rollmed
         >>> pd.Series([2, 3, 4, None, 10]).rollmed.expanding().tolist()
         [2.0, 2.5, 3.0, 3.0, 3.5]
+        >>> pd.Series([2, 3, 4, 1]).rollmed.expanding(interpolation="floor").tolist()
+        [2, 2, 3, 2]
         """
-        min_periods = _check_min_periods(min_periods, None)
-        values = self._values()
-        result = _api.rolling_along_axis(
-            values, 0, max(values.size, 1), 0, max(min_periods, 1), *_api._MEDIAN
-        )
-        return self._rebox(result)
+        q, code = _api.check_quantile(q, interpolation)
+        plan = _windows.plan_expanding(len(self._series), min_periods, self._codes(by))
+        return self._rebox(_run(plan, _Column(self._series, interpolation), q, code))
+
+    window.__doc__ = _fill_doc(window.__doc__)
+    expanding.__doc__ = _fill_doc(expanding.__doc__)
+
+
+@pd.api.extensions.register_dataframe_accessor("rollmed")
+class RollmedFrameAccessor:
+    """Rolling and expanding medians and quantiles of every numeric column of a DataFrame.
+
+    ``df.rollmed.window(9, by="sensor")`` gives a DataFrame on the rows of ``df``: the
+    rolling median of each column within each sensor's rows. The columns run in
+    parallel; ``df`` is not modified.
+    """
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self._frame = frame
+
+    def _keys(self, by: Any) -> list[Any]:
+        names = by if isinstance(by, list) else [by]
+        missing = [name for name in names if name not in self._frame.columns]
+        if missing:
+            raise KeyError(f"`by` names columns that do not exist: {missing!r}")
+        return names
+
+    def _columns(self, exclude: list[Any], numeric_only: bool) -> list[Any]:
+        columns = []
+        for name, dtype in self._frame.dtypes.items():
+            if name in exclude:
+                continue
+            if _is_supported(dtype):
+                columns.append(name)
+            elif not numeric_only:
+                raise TypeError(
+                    f"column {name!r} has dtype {dtype!s}: rollmed needs numeric columns "
+                    "(pass numeric_only=True to leave the others out)"
+                )
+        return columns
+
+    def _apply(self, plan, columns, q, code, interpolation, keep=()) -> pd.DataFrame:
+        unboxed = [_Column(self._frame[name], interpolation) for name in columns]
+        results = self._run_columns(plan, unboxed, q, code)
+        rows = plan.result_rows
+        data = {name: result for name, result in zip(columns, results, strict=True)}
+        for name in keep:
+            data[name] = self._frame[name].to_numpy()[rows]
+        order = [name for name in self._frame.columns if name in data]
+        return pd.DataFrame(data, index=self._frame.index[rows], columns=order, copy=False)
+
+    @staticmethod
+    def _run_columns(plan, unboxed: list[_Column], q: float, code: int) -> list[Any]:
+        floats = [column for column in unboxed if not column.exact]
+        if plan.offsets is not None and plan.order is None and len(floats) > 1:
+            # Fixed windows over float columns: one 2-d call, the columns split across threads.
+            out, _ = _api.run_fixed(
+                np.stack([column.values for column in floats]), None,
+                *plan.offsets, plan.step, plan.min_count, q, code,
+            )  # fmt: skip
+            by_column = dict(zip(map(id, floats), out, strict=True))
+            return [by_column[id(c)] if not c.exact else _run(plan, c, q, code) for c in unboxed]
+        return [_run(plan, column, q, code) for column in unboxed]
+
+    def window(
+        self,
+        window: Any,
+        min_periods: int | None = None,
+        center: bool = False,
+        *,
+        q: float = 0.5,
+        interpolation: str = "linear",
+        closed: str | None = None,
+        step: int | None = None,
+        on: Any = None,
+        by: Any = None,
+        numeric_only: bool = False,
+    ) -> pd.DataFrame:
+        """Rolling median or quantile of every numeric column, like ``df.rolling(...).median()``.
+
+        Parameters
+        ----------
+        {parameters}
+        on : column name, optional
+            A datetime column for a time window, instead of the index; it is kept in
+            the result, as pandas keeps it.
+        numeric_only : bool, default False
+            Leave out the columns that are not numeric, instead of raising.
+
+        Returns
+        -------
+        pandas.DataFrame
+            On the index of the frame (every ``step``-th row), without the ``by``
+            columns.{returns}
+
+        Raises
+        ------
+        KeyError
+            If ``on`` or ``by`` names a column that does not exist.
+        TypeError
+            If a column is not numeric (and ``numeric_only`` is False), or an argument
+            has the wrong type.
+        ValueError
+            As for :meth:`RollmedSeriesAccessor.window`.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> import rollmed
+        >>> df = pd.DataFrame({"sensor": ["a", "b", "a", "b", "a"], "x": [1.0, 10.0, 3.0, 30.0, 2.0]})
+        >>> df.assign(x_med=df.rollmed.window(2, min_periods=1, by="sensor")["x"])
+          sensor     x  x_med
+        0      a   1.0    1.0
+        1      b  10.0   10.0
+        2      a   3.0    2.0
+        3      b  30.0   20.0
+        4      a   2.0    2.5
+        """
+        q, code = _api.check_quantile(q, interpolation)
+        keys = self._keys(by) if by is not None else []
+        times = self._frame.index
+        if on is not None:
+            if on not in self._frame.columns:
+                raise KeyError(f"`on` names a column that does not exist: {on!r}")
+            times = pd.Index(self._frame[on])
+        columns = self._columns([*keys, *([on] if on is not None else [])], numeric_only)
+        codes = _group_codes([self._frame[name] for name in keys], len(self._frame)) if keys else None
+        plan = _windows.plan_window(len(self._frame), window, min_periods, center, closed, step, times, codes)
+        return self._apply(plan, columns, q, code, interpolation, keep=[on] if on is not None else [])
+
+    def expanding(
+        self,
+        min_periods: int = 1,
+        *,
+        q: float = 0.5,
+        interpolation: str = "linear",
+        by: Any = None,
+        numeric_only: bool = False,
+    ) -> pd.DataFrame:
+        """Expanding (running) median or quantile of every numeric column.
+
+        Parameters
+        ----------
+        min_periods : int, default 1
+            The least number of non-missing values seen so far to give a result.
+        q : float, default 0.5
+            The quantile, from 0 to 1; the default is the median.
+        interpolation : {"linear", "lower", "higher", "midpoint", "nearest", "floor"}
+            As for :meth:`window`.
+        by : column name or list of names, optional
+            The running median within each group, on the original rows.
+        numeric_only : bool, default False
+            Leave out the columns that are not numeric, instead of raising.
+
+        Returns
+        -------
+        pandas.DataFrame
+            On the index of the frame, without the ``by`` columns.{returns}
+
+        Raises
+        ------
+        KeyError
+            If ``by`` names a column that does not exist.
+        TypeError
+            If a column is not numeric (and ``numeric_only`` is False).
+        ValueError
+            If ``min_periods`` is negative, ``q`` not in ``[0, 1]`` or
+            ``interpolation`` unknown.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> import rollmed
+        >>> pd.DataFrame({"x": [3.0, 1.0, 2.0], "y": [1, 5, 3]}).rollmed.expanding()
+             x    y
+        0  3.0  1.0
+        1  2.0  3.0
+        2  2.0  3.0
+        """
+        q, code = _api.check_quantile(q, interpolation)
+        keys = self._keys(by) if by is not None else []
+        columns = self._columns(keys, numeric_only)
+        codes = _group_codes([self._frame[name] for name in keys], len(self._frame)) if keys else None
+        plan = _windows.plan_expanding(len(self._frame), min_periods, codes)
+        return self._apply(plan, columns, q, code, interpolation)
+
+    window.__doc__ = _fill_doc(window.__doc__)
+    expanding.__doc__ = _fill_doc(expanding.__doc__)
