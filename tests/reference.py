@@ -52,3 +52,62 @@ def move_median_nd(a, window, min_count=None, axis=-1):
         return np.zeros(a.shape)
     out = np.apply_along_axis(rolling_median, axis, a.astype(np.float64), window, min_count)
     return out.reshape(a.shape)
+
+
+def quantile_of(values, q, interpolation):
+    """pandas' quantile of the non-NaN ``values``: the order statistics at ``q * (n - 1)``.
+
+    Selections (lower, higher, nearest) are np.nanquantile's; linear is pandas'
+    ``low + (high - low) * fraction``; midpoint and floor use the exact midpoint.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    values = np.sort(values[~np.isnan(values)])
+    if interpolation in ("lower", "higher", "nearest"):
+        return np.quantile(values, q, method=interpolation)
+    rank = q * (len(values) - 1)
+    low_index = int(rank)
+    low, high = values[low_index], values[min(low_index + 1, len(values) - 1)]
+    fraction = rank - low_index
+    if fraction == 0:
+        return low
+    if interpolation == "linear":
+        return low + (high - low) * fraction
+    midpoint = median_of([low, high])
+    return np.floor(midpoint) if interpolation == "floor" else midpoint
+
+
+def rolling_quantile(values, window, q, interpolation, min_count=None, center=False):
+    """The rolling quantile of a 1-D float array with pandas' window rules."""
+    values = np.asarray(values, dtype=np.float64)
+    min_count = window if min_count is None else min_count
+    out = np.full(len(values), np.nan)
+    for i, (start, end) in enumerate(zip(*window_bounds(len(values), window, center), strict=True)):
+        present = values[start:end][~np.isnan(values[start:end])]
+        if len(present) >= max(min_count, 1):
+            out[i] = quantile_of(present, q, interpolation)
+    return out
+
+
+def exact_rolling_quantile(values, window, q, interpolation, min_count=None):
+    """The rolling quantile of Python integers (None is missing), exactly, in Python integers."""
+    min_count = window if min_count is None else min_count
+    out = []
+    for start, end in zip(*window_bounds(len(values), window), strict=True):
+        present = sorted(v for v in values[start:end] if v is not None)
+        if len(present) < max(min_count, 1):
+            out.append(None)
+            continue
+        rank = q * (len(present) - 1)
+        low_index = int(rank)
+        low, high = present[low_index], present[min(low_index + 1, len(present) - 1)]
+        fraction = rank - low_index
+        if fraction == 0 or interpolation == "lower":
+            out.append(low)
+        elif interpolation == "higher":
+            out.append(high)
+        elif interpolation == "nearest":
+            half_even = low if low_index % 2 == 0 else high
+            out.append(half_even if fraction == 0.5 else (low if fraction < 0.5 else high))
+        else:  # floor
+            out.append((low + high) // 2)
+    return out
