@@ -7,7 +7,15 @@ kernels compile on the first call and are cached on disk.
 
 from rollmed import accessor as _accessor  # noqa: F401  (registers the .rollmed accessor)
 from rollmed._api import expanding_median, move_median, move_quantile
+from rollmed._stream import RollingMedian
 from rollmed._threads import get_num_threads, set_num_threads
 
-__all__ = ["expanding_median", "get_num_threads", "move_median", "move_quantile", "set_num_threads"]
+__all__ = [
+    "RollingMedian",
+    "expanding_median",
+    "get_num_threads",
+    "move_median",
+    "move_quantile",
+    "set_num_threads",
+]
 __version__ = "0.1.0"

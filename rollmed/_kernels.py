@@ -615,3 +615,115 @@ def time_window_bounds(index, window_size, left_closed, right_closed, center, se
                 seg_end[i] -= 1
         seg_start += offset
         seg_end += offset
+
+
+# A stream's state is one int64 array, so that feeding it one value passes a single
+# array to numba (each array argument costs about 0.1 us to unbox). Its header:
+_S_CAP_LO = 0  # room in the low heap
+_S_CAP_HI = 1  # room in the high heap
+_S_TRACKED = 2  # 1 when positions are tracked (a fixed window), 0 for a running median
+_S_WINDOW = 3  # the window, or 0 for the running median
+_S_MIN_COUNT = 4
+_S_Q = 5  # the quantile's float64 bits
+_S_INTERPOLATION = 6
+_S_HEADER = 8
+_S_SCRATCH = 4  # one value, its start and end, and its result
+
+
+@_jit
+def new_stream(window, min_count, q, interpolation, cap_lo, cap_hi):
+    """An empty stream state for a fixed ``window`` (or 0: the running median)."""
+    tracked = window > 0
+    capacity = 1
+    while capacity < window:
+        capacity *= 2
+    if tracked:
+        cap_lo = capacity
+        cap_hi = capacity
+    n_where = capacity if tracked else 0
+    size = _S_HEADER + (cap_lo + cap_hi) * (2 if tracked else 1) + n_where + _N_COUNTS + _S_SCRATCH
+    buffer = np.zeros(size, np.int64)
+    buffer[_S_CAP_LO] = cap_lo
+    buffer[_S_CAP_HI] = cap_hi
+    buffer[_S_TRACKED] = tracked
+    buffer[_S_WINDOW] = window
+    buffer[_S_MIN_COUNT] = min_count
+    buffer[_S_Q : _S_Q + 1].view(np.float64)[0] = q
+    buffer[_S_INTERPOLATION] = interpolation
+    return buffer
+
+
+@_inline
+def _stream_state(buffer):
+    """The engine state inside a stream's buffer (views, no copies), and its scratch space."""
+    cap_lo, cap_hi = buffer[_S_CAP_LO], buffer[_S_CAP_HI]
+    n_pos_lo = cap_lo if buffer[_S_TRACKED] else 0
+    n_pos_hi = cap_hi if buffer[_S_TRACKED] else 0
+    at = _S_HEADER
+    lo_keys = buffer[at : at + cap_lo].view(np.float64)
+    at += cap_lo
+    lo_pos = buffer[at : at + n_pos_lo]
+    at += n_pos_lo
+    hi_keys = buffer[at : at + cap_hi].view(np.float64)
+    at += cap_hi
+    hi_pos = buffer[at : at + n_pos_hi]
+    at += n_pos_hi
+    where = buffer[at : at + n_pos_hi]  # as many slots as the window's capacity
+    at += n_pos_hi
+    counts = buffer[at : at + _N_COUNTS]
+    at += _N_COUNTS
+    return (lo_keys, lo_pos, hi_keys, hi_pos, where, counts), buffer[at : at + _S_SCRATCH]
+
+
+@_jit
+def stream_count(buffer):
+    """The number of values a stream has seen."""
+    state, _ = _stream_state(buffer)
+    return state[5][_NEXT_IN]
+
+
+@_jit
+def stream_grow(buffer, cap_lo, cap_hi):
+    """A running median's buffer with more room in its heaps, the heaps copied over."""
+    state, _ = _stream_state(buffer)
+    grown = new_stream(0, buffer[_S_MIN_COUNT], buffer[_S_Q : _S_Q + 1].view(np.float64)[0],
+                       buffer[_S_INTERPOLATION], cap_lo, cap_hi)  # fmt: skip
+    new_state, _ = _stream_state(grown)
+    new_state[0][: state[0].size] = state[0]
+    new_state[2][: state[2].size] = state[2]
+    new_state[5][:] = state[5]
+    return grown
+
+
+@_jit
+def stream_update(buffer, values, out):
+    """Feed ``values`` to a stream and write the results at their positions into ``out``."""
+    state, scratch = _stream_state(buffer)
+    counts = state[5]
+    first = counts[_NEXT_IN]
+    end = np.arange(first + 1, first + 1 + values.size)
+    start = np.maximum(end - buffer[_S_WINDOW], 0) if buffer[_S_WINDOW] else np.zeros_like(end)
+    q = buffer[_S_Q : _S_Q + 1].view(np.float64)[0]
+    no_mask = scratch[:0].view(np.bool_)
+    engine(values, no_mask, first, start, end, buffer[_S_MIN_COUNT], q, buffer[_S_INTERPOLATION],
+           state, out, no_mask)  # fmt: skip
+
+
+@_jit
+def stream_push(buffer, value):
+    """Feed one value to a stream; its result. The single-value path: no allocation."""
+    state, scratch = _stream_state(buffer)
+    counts = state[5]
+    position = counts[_NEXT_IN]
+    values = scratch[0:1].view(np.float64)
+    values[0] = value
+    bounds = scratch[1:3]
+    bounds[1] = position + 1
+    window = buffer[_S_WINDOW]
+    bounds[0] = max(position + 1 - window, 0) if window else 0
+    out = scratch[3:4].view(np.float64)
+    no_mask = scratch[:0].view(np.bool_)
+    q = buffer[_S_Q : _S_Q + 1].view(np.float64)[0]
+    engine(values, no_mask, position, bounds[0:1], bounds[1:2], buffer[_S_MIN_COUNT], q,
+           buffer[_S_INTERPOLATION], state, out, no_mask)  # fmt: skip
+    return out[0]

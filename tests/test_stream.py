@@ -1,0 +1,118 @@
+"""The streaming state: any split of the data gives the one-shot result; checkpoints resume exactly."""
+
+import copy
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import rollmed
+from tests.strategies import float_series
+
+
+def one_shot(values, window, min_periods, q, interpolation):
+    series = pd.Series(values)
+    if window is None:
+        return series.rollmed.expanding(min_periods=min_periods or 1, q=q, interpolation=interpolation)
+    return series.rollmed.window(window, min_periods=min_periods, q=q, interpolation=interpolation)
+
+
+def feed(stream, values, cuts):
+    """Feed ``values`` split at ``cuts``; pieces of one value go in as scalars."""
+    results = []
+    for piece in np.split(values, sorted(cuts)):
+        if len(piece) == 1:
+            result = stream.update(float(piece[0]))
+            assert isinstance(result, float)
+            results.append(np.array([result]))
+        else:
+            results.append(stream.update(piece))
+    return np.concatenate(results) if results else np.array([])
+
+
+@given(
+    data=st.data(),
+    values=float_series(max_size=150),
+    window=st.one_of(st.none(), st.integers(1, 40)),
+    q=st.sampled_from([0.5, 0.1, 0.9, 1.0]),
+    interpolation=st.sampled_from(["linear", "lower", "nearest", "floor"]),
+)
+def test_any_split_gives_the_one_shot_result(data, values, window, q, interpolation):
+    min_periods = data.draw(st.one_of(st.none(), st.integers(0, window or 5)))
+    cuts = data.draw(st.lists(st.integers(0, len(values)), max_size=8))
+    stream = rollmed.RollingMedian(window, min_periods=min_periods, q=q, interpolation=interpolation)
+    expected = one_shot(values, window, min_periods, q, interpolation).to_numpy()
+    with np.errstate(invalid="ignore"):
+        np.testing.assert_array_equal(feed(stream, values, cuts), expected)
+    assert stream.count == len(values)
+
+
+@pytest.mark.parametrize("window", [None, 1, 5, 64])
+@pytest.mark.parametrize("clone", [pickle.loads, copy.deepcopy, "copy"], ids=["pickle", "deepcopy", "copy"])
+def test_checkpoint_and_resume_mid_stream(window, clone):
+    values = np.random.default_rng(4).standard_normal(3000)
+    values[::13] = np.nan
+    stream = rollmed.RollingMedian(window)
+    stream.update(values[:1234])
+    if clone is pickle.loads:
+        resumed = pickle.loads(pickle.dumps(stream))
+    elif clone == "copy":
+        resumed = stream.copy()
+    else:
+        resumed = clone(stream)
+    rest_original = stream.update(values[1234:])
+    rest_resumed = resumed.update(values[1234:])
+    np.testing.assert_array_equal(rest_original, rest_resumed)
+    np.testing.assert_array_equal(rest_original, one_shot(values, window, None, 0.5, "linear")[1234:])
+
+
+def test_clones_are_independent():
+    stream = rollmed.RollingMedian(3)
+    stream.update([1.0, 2.0, 3.0])
+    clone = stream.copy()
+    stream.update([100.0, 100.0])
+    assert clone.update(4.0) == 3.0
+    assert clone.count == 4 and stream.count == 5
+
+
+def test_fixed_window_memory_does_not_grow_with_the_stream():
+    stream = rollmed.RollingMedian(101)
+    stream.update(np.arange(1000.0))
+    size = stream._buffer.nbytes
+    for _ in range(20):
+        stream.update(np.arange(10_000.0))  # monotone: the worst case for lazy deletion
+    stream.update(5.0)
+    assert stream._buffer.nbytes == size
+
+
+def test_numpy_scalars_and_zero_dimensional_arrays_are_scalars():
+    stream = rollmed.RollingMedian(2, min_periods=1)
+    assert stream.update(np.float32(1.0)) == 1.0
+    assert stream.update(np.int64(3)) == 2.0
+    assert stream.update(np.array(5.0)) == 4.0
+    assert stream.update([]).shape == (0,)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, words",
+    [
+        ({"window": 0}, ValueError, "`window` (=0)"),
+        ({"window": 2.5}, TypeError, "`window` must be an integer"),
+        ({"window": 3, "min_periods": 4}, ValueError, "`min_periods` (=4)"),
+        ({"window": 3, "min_periods": -1}, ValueError, "`min_periods` (=-1)"),
+        ({"q": 2}, ValueError, "`q`"),
+        ({"interpolation": "spline"}, ValueError, "`interpolation`"),
+    ],
+)
+def test_bad_arguments(kwargs, error, words):
+    with pytest.raises(error) as caught:
+        rollmed.RollingMedian(**kwargs)
+    assert words in str(caught.value)
+
+
+def test_two_dimensional_update_is_refused():
+    with pytest.raises(ValueError, match="one-dimensional"):
+        rollmed.RollingMedian(3).update(np.zeros((2, 2)))
