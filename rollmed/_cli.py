@@ -14,7 +14,7 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import NoReturn, TextIO
 
@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 import rollmed  # registers the .rollmed accessor
+from rollmed import _chunked
 
 PROG = "rollmed"
 USAGE_ERROR = 2  # argparse's status for a bad command line
@@ -121,6 +122,29 @@ def _build_parser() -> argparse.ArgumentParser:
         "(from 0 to K; default K); windows with fewer give an empty value",
     )
     parser.add_argument(
+        "--q",
+        type=float,
+        default=0.5,
+        metavar="Q",
+        help="the quantile, from 0 to 1 (default 0.5: the median)",
+    )
+    parser.add_argument(
+        "--interpolation",
+        default="linear",
+        choices=sorted(rollmed._api.INTERPOLATIONS),
+        help="how to read a quantile between two values, as pandas (default linear)",
+    )
+    parser.add_argument(
+        "--by", metavar="B", help="roll within the groups of rows with equal values of column B"
+    )
+    parser.add_argument(
+        "--chunksize",
+        type=int,
+        metavar="N",
+        help="read, compute and write N rows at a time, so that memory follows N, not the file; "
+        "the result is the same",
+    )
+    parser.add_argument(
         "-o",
         "--output",
         metavar="OUT",
@@ -201,31 +225,36 @@ def _describe_columns(frame: pd.DataFrame, limit: int = 8) -> str:
     return ", ".join(names) + (f" and {more} more" if more > 0 else "") if names else "(none)"
 
 
-def _add_medians(
-    frame: pd.DataFrame,
-    columns: Sequence[str],
-    window: int,
-    min_periods: int | None,
-    center: bool,
-    source: Path,
-) -> pd.DataFrame:
-    """``frame`` with a column ``C_rollmed`` after the others for each of ``columns``."""
-    result = frame.copy(deep=False)
-    for column in columns:
+def _check_columns(frame: pd.DataFrame, columns: Sequence[str], by: str | None, source: Path) -> None:
+    """Every column named exists and can take a median; the results' columns are free."""
+    for column in [*columns, *([by] if by is not None else [])]:
         if column not in frame.columns:
             raise CLIError(f"no column {column!r} in {source}; its columns are {_describe_columns(frame)}")
+    for column in columns:
         target = f"{column}_rollmed"
         if target in frame.columns:
             raise CLIError(
                 f"{source} already has a column {target!r}, where the median of {column!r} would go"
             )
-        series = frame[column]
         try:
-            accessor = series.rollmed
-        except AttributeError as exc:  # the accessor rejects a Series that is not numeric
-            raise CLIError(f"column {column!r} is not numeric (dtype {series.dtype})") from exc
+            frame[column].rollmed  # noqa: B018  (the accessor rejects a Series that is not numeric)
+        except AttributeError as exc:
+            raise CLIError(f"column {column!r} is not numeric (dtype {frame[column].dtype})") from exc
+
+
+def _add_medians(
+    frame: pd.DataFrame, args: argparse.Namespace, columns: Sequence[str], source: Path
+) -> pd.DataFrame:
+    """``frame`` with a column ``C_rollmed`` after the others for each of ``columns``."""
+    _check_columns(frame, columns, args.by, source)
+    result = frame.copy(deep=False)
+    keys = None if args.by is None else frame[args.by]
+    for column in columns:
         try:
-            result[target] = accessor.window(window, min_periods=min_periods, center=center)
+            result[f"{column}_rollmed"] = frame[column].rollmed.window(
+                args.window, min_periods=args.min_periods, center=bool(args.center),
+                q=args.q, interpolation=args.interpolation, by=keys,
+            )  # fmt: skip
         except (TypeError, ValueError) as exc:  # the arguments are checked before, so this is a backstop
             raise CLIError(f"column {column!r}: {exc}", USAGE_ERROR) from exc
     return result
@@ -279,6 +308,92 @@ def _write(frame: pd.DataFrame, output: Path | None) -> None:
         _write_atomically(output, lambda name: frame.to_csv(name, index=False))
 
 
+def _read_chunks(path: Path, chunksize: int) -> Iterator[pd.DataFrame]:
+    """The file ``chunksize`` rows at a time; read errors become one-line errors."""
+    if not path.exists():
+        raise CLIError(f"no such file: {path}")
+    if path.is_dir():
+        raise CLIError(f"{path} is a directory, not a file")
+    try:
+        if _file_format(path, "input") == "csv":
+            with pd.read_csv(path, chunksize=chunksize) as reader:
+                yield from reader
+        else:
+            import pyarrow.parquet
+
+            for batch in pyarrow.parquet.ParquetFile(path).iter_batches(batch_size=chunksize):
+                yield batch.to_pandas()
+    except ImportError as exc:
+        raise CLIError(f"cannot read {path}: {exc}") from exc
+    except _data_errors() as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise CLIError(f"cannot read {path}: {reason}") from exc
+
+
+def _with_progress(chunks: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    """Show rows done on a terminal's stderr, where tqdm is installed."""
+    if not sys.stderr.isatty():
+        yield from chunks
+        return
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        yield from chunks
+        return
+    with tqdm(unit=" rows", unit_scale=True, file=sys.stderr, desc=PROG) as bar:
+        for chunk in chunks:
+            bar.update(len(chunk))
+            yield chunk
+
+
+def _run_chunked(source: Path, output: Path | None, args: argparse.Namespace, columns: list[str]) -> None:
+    """Read, compute and write ``--chunksize`` rows at a time through streaming states."""
+    chunks = _read_chunks(source, args.chunksize)
+
+    def checked(first_and_rest: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        first = True
+        for chunk in first_and_rest:
+            if first:
+                _check_columns(chunk, columns, args.by, source)
+                first = False
+            yield chunk
+
+    results = _chunked.rolling_chunks(
+        _with_progress(checked(chunks)), columns, args.window, args.min_periods, bool(args.center),
+        args.q, args.interpolation, args.by,
+    )  # fmt: skip
+    if output is None:
+        for number, result in enumerate(results):
+            result.to_csv(sys.stdout, index=False, header=number == 0)
+        sys.stdout.flush()
+    elif _file_format(output, "output") == "parquet":
+        _write_atomically(output, lambda name: _write_parquet_chunks(results, name))
+    else:
+        _write_atomically(output, lambda name: _write_csv_chunks(results, name))
+
+
+def _write_csv_chunks(results: Iterator[pd.DataFrame], name: str) -> None:
+    for number, result in enumerate(results):
+        result.to_csv(name, index=False, header=number == 0, mode="w" if number == 0 else "a")
+
+
+def _write_parquet_chunks(results: Iterator[pd.DataFrame], name: str) -> None:
+    import pyarrow
+    import pyarrow.parquet
+
+    writer = None
+    try:
+        for result in results:
+            schema = None if writer is None else writer.schema
+            table = pyarrow.Table.from_pandas(result, schema=schema, preserve_index=False)
+            if writer is None:
+                writer = pyarrow.parquet.ParquetWriter(name, table.schema)
+            writer.write_table(table)
+    finally:
+        if writer is not None:
+            writer.close()
+
+
 def _run_file(args: argparse.Namespace) -> int:
     """The file mode: check everything that can be checked before reading, read, compute, write."""
     if not args.columns:
@@ -292,6 +407,12 @@ def _run_file(args: argparse.Namespace) -> int:
             f"--min-periods must be between 0 and the window ({args.window}), got {args.min_periods}",
             USAGE_ERROR,
         )
+    if not 0 <= args.q <= 1:
+        raise CLIError(f"--q must be between 0 and 1, got {args.q}", USAGE_ERROR)
+    if args.chunksize is not None and args.chunksize < 1:
+        raise CLIError(f"--chunksize must be at least 1, got {args.chunksize}", USAGE_ERROR)
+    if args.chunksize is not None and args.center and args.by is not None:
+        raise CLIError("--center with --by needs the whole file at once: leave out --chunksize", USAGE_ERROR)
     source = Path(args.file)
     output = None if args.output is None else Path(args.output)
     formats = {_file_format(source, "input")}
@@ -299,10 +420,13 @@ def _run_file(args: argparse.Namespace) -> int:
         formats.add(_file_format(output, "output"))
     if "parquet" in formats:
         _require_pyarrow()
-    frame = _read(source)
     columns = list(dict.fromkeys(args.columns))  # a column named twice is computed once
-    result = _add_medians(frame, columns, args.window, args.min_periods, bool(args.center), source)
     try:
+        if args.chunksize is not None:
+            _run_chunked(source, output, args, columns)
+            return 0
+        frame = _read(source)
+        result = _add_medians(frame, args, columns, source)
         _write(result, output)
     except BrokenPipeError:
         # The reader of stdout went away (`... | head`): stop quietly, and point stdout at
@@ -443,6 +567,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 ("--window", args.window),
                 ("--center", args.center),
                 ("--min-periods", args.min_periods),
+                ("--by", args.by),
+                ("--chunksize", args.chunksize),
                 ("--output", args.output),
             )
             if value is not None
