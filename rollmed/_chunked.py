@@ -21,9 +21,14 @@ class _ColumnStream:
     """The streaming state of one column: one stream, or one per group of ``by`` keys."""
 
     def __init__(self, window: int, min_periods: int | None, q: float, interpolation: str, grouped: bool):
-        self._make = lambda: RollingMedian(window, min_periods=min_periods, q=q, interpolation=interpolation)
+        # Plain attributes, no closure: a dask worker process receives this pickled.
+        self._options = {"window": window, "min_periods": min_periods, "q": q, "interpolation": interpolation}
         self._single = None if grouped else self._make()
         self._groups: dict[Any, RollingMedian] = {}
+
+    def _make(self) -> RollingMedian:
+        options = dict(self._options)
+        return RollingMedian(options.pop("window"), **options)
 
     def update(self, values: np.ndarray, keys: pd.Series | None) -> np.ndarray:
         if keys is None:
