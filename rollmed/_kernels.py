@@ -560,10 +560,15 @@ def time_window_bounds(index, window_size, left_closed, right_closed, center, se
 
     ``index`` holds int64 times, monotone within each segment ``[segments[g],
     segments[g + 1])`` (a group, or the whole series); no window crosses a segment.
-    The rules are those of pandas' ``calculate_variable_window_bounds``, the
-    centred bounds included, which pandas computes through a float64 (so do we, to
-    give the same windows).
+    The rules are those of pandas' ``calculate_variable_window_bounds``, quirks
+    included (a repeated time, half an odd centred window), so that the windows are
+    pandas' own.
     """
+    half = window_size // 2  # pandas halves in C integers: truncated
+    if center and window_size % 2 == 1:
+        # pandas (GH 43997): half an odd window is a fraction of a tick; both ends are closed.
+        left_closed = True
+        right_closed = True
     for g in range(segments.size - 1):
         offset = segments[g]
         m = segments[g + 1] - offset
@@ -576,17 +581,17 @@ def time_window_bounds(index, window_size, left_closed, right_closed, center, se
         seg_start[0] = 0
         seg_end[0] = 1 if right_closed else 0
         if center:
-            end_bound = np.int64(times[0] + sign * window_size / 2)
+            end_bound = times[0] + sign * half
             for j in range(m):
-                if times[j] < end_bound or (times[j] == end_bound and right_closed):
+                if (times[j] - end_bound) * sign < 0 or ((times[j] - end_bound) == 0 and right_closed):
                     seg_end[0] = j + 1
-                elif times[j] >= end_bound:
+                else:
                     seg_end[0] = j
                     break
         for i in range(1, m):
             if center:
-                end_bound = np.int64(times[i] + sign * window_size / 2)
-                start_bound = np.int64(times[i] - sign * window_size / 2)
+                end_bound = times[i] + sign * half
+                start_bound = times[i] - sign * half
             else:
                 end_bound = times[i]
                 start_bound = times[i] - sign * window_size
@@ -602,11 +607,14 @@ def time_window_bounds(index, window_size, left_closed, right_closed, center, se
                 seg_end[i] = m
                 for j in range(seg_end[i - 1], m):
                     if (times[j] - end_bound) * sign == 0 and right_closed:
-                        seg_end[i] = j + 1
-                        break
+                        seg_end[i] = j + 1  # and on, over every row at the end time
+                        continue
                     if (times[j] - end_bound) * sign >= 0:
                         seg_end[i] = j
                         break
+            elif times[seg_end[i - 1]] == end_bound and not right_closed:
+                # A time repeated with the right end open: the window ends where the last one did.
+                seg_end[i] = seg_end[i - 1] + 1
             elif (times[seg_end[i - 1]] - end_bound) * sign <= 0:
                 seg_end[i] = i + 1
             else:

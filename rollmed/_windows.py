@@ -188,14 +188,16 @@ def plan_window(
     if isinstance(window, BaseIndexer):
         if codes is not None:
             raise ValueError("a window indexer does not go with `by`")
-        min_count = 0 if min_periods is None else _check_min_periods(min_periods, None)
+        # pandas' default for an indexer: its window_size.
+        default = getattr(window, "window_size", 0)
+        min_count = default if min_periods is None else _check_min_periods(min_periods, None)
         start, end = window.get_window_bounds(
             num_values=n, min_periods=min_count, center=center, closed=closed, step=step
         )
         start, end = _api.check_bounds(start, end, n)
         return Plan(n, max(min_count, 1), bounds=(start, end), step=step or 1)
 
-    if isinstance(window, (str, timedelta, pd.DateOffset)):
+    if isinstance(window, (str, timedelta, pd.offsets.BaseOffset)):
         if step is not None:
             raise ValueError("`step` does not go with a time window, as in pandas")
         nanos = _time_window_nanos(window)

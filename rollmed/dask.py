@@ -29,7 +29,7 @@ from rollmed._stream import RollingMedian
 
 def _overlap(window: Any, center: bool, closed: str | None) -> tuple[Any, Any]:
     """The rows (or the time span) before and after a partition that its windows reach."""
-    if isinstance(window, (str, timedelta, pd.DateOffset)):
+    if isinstance(window, (str, timedelta, pd.offsets.BaseOffset)):
         # dask keeps the neighbours' rows strictly inside the overlap, while pandas'
         # windows may include their ends (``closed``, centred windows): take a whole
         # span and a tick more on each side the windows reach.
@@ -71,7 +71,7 @@ def _carry(series: dd.Series, step: Any, first_state: Any, keys: dd.Series | Non
 def _series_window(series, window, min_periods, center, q, interpolation, closed, by):
     q_checked, _ = _api.check_quantile(q, interpolation)  # fail early, not on a worker
     if by is not None:
-        if center or closed is not None or isinstance(window, (str, timedelta, pd.DateOffset)):
+        if center or closed is not None or isinstance(window, (str, timedelta, pd.offsets.BaseOffset)):
             raise ValueError(
                 "`by` on a dask frame takes a trailing window of rows (no center, closed or time span)"
             )
