@@ -5,11 +5,15 @@ Run it from anywhere; it benchmarks the rollmed checkout it lives in::
     python benchmarks/compare.py              # the full run, a few minutes
     python benchmarks/compare.py --quick      # a smoke test: smaller n, fewer repeats
     python benchmarks/compare.py --no-memory --no-startup --repeat 3
+    python benchmarks/compare.py --only time,groups,quantile,integers
 
 It times rolling medians (rollmed, bottleneck, scipy.ndimage, polars, pandas) over a
 range of windows, the expanding median, many columns at once, start-up and compile
-costs in fresh subprocesses and peak memory, then prints markdown tables and writes
-them, with a log-log plot of time against window, to ``benchmarks/results/``.
+costs in fresh subprocesses and peak memory, time windows ("1h" over irregular
+timestamps), rolling medians within groups (``by=``), a rolling quantile and exact
+integer medians, then prints markdown tables and writes them, with a log-log plot of
+time against window, to ``benchmarks/results/`` (``compare.md``; a run with ``--only``
+writes ``compare-only-<sections>.md`` instead, so as not to replace the full report).
 
 Every time is the median of several warm runs, each library called in turn within a
 round, on a noisy shared machine: read ratios, not single milliseconds. Missing
@@ -50,6 +54,22 @@ MANY_COLUMNS_WINDOW = 101
 N_COLUMNS = 8
 MIB = 1024 * 1024
 
+# The sections, in the order they run; --only picks some of them.
+SECTIONS = ("rolling", "expanding", "columns", "startup", "memory", "time", "groups", "quantile", "integers")
+
+TIME_WINDOW = "1h"
+TIME_GAP_SECONDS = 1.0  # the mean gap between irregular timestamps (exponential gaps)
+TIME_TARGET = 5.0  # the target: rollmed at least this many times faster than pandas (so below)
+# (groups, rows per group, window, target speed-up over pandas), full run and --quick
+GROUP_CASES = ((100_000, 10, 5, 10.0), (1_000, 1_000, 101, 3.0))
+QUICK_GROUP_CASES = ((10_000, 10, 5, 10.0), (100, 1_000, 101, 3.0))
+QUANTILE_Q = 0.9
+QUANTILE_WINDOW = 101
+QUANTILE_TARGET = 5.0
+INTEGER_WINDOW = 101
+INTEGER_BASE = 2**62  # int64 values from here up: float64 keeps only multiples of 2**10 of them
+INTEGER_SPREAD = 1_000_000
+
 ROLLMED_SERIES = "rollmed (Series)"
 ROLLMED_NDARRAY = "rollmed (ndarray)"
 ROLLMED_ONE_THREAD = "rollmed (ndarray, 1 thread)"
@@ -69,6 +89,12 @@ class Settings:
     memory: bool
     startup: bool
     output_dir: Path
+    sections: tuple[str, ...] = SECTIONS
+    group_cases: tuple[tuple[int, int, int, float], ...] = GROUP_CASES
+    partial: bool = False  # --only: some sections alone, reported in a file of their own
+
+    def runs(self, section: str) -> bool:
+        return section in self.sections
 
 
 @dataclass(frozen=True)
@@ -486,7 +512,310 @@ def memory_table(results: dict[str, float | None], n: int) -> str:
     return markdown_table(header, rows)
 
 
-# --- 6. plot and report -------------------------------------------------------------------------
+# --- 6. comparisons with pandas: shared helpers ------------------------------------------------
+
+
+def speedup(reference: float | None, seconds: float | None) -> str:
+    """How many times faster than ``reference`` ``seconds`` is, as "5.9x"."""
+    if reference is None or seconds is None:
+        return "n/a"
+    return f"{reference / seconds:.1f}x"
+
+
+def faster_or_slower(reference: float | None, seconds: float | None) -> str:
+    """``seconds`` against ``reference`` in words: "5.9x faster" or "1.4x slower"."""
+    if reference is None or seconds is None:
+        return "n/a"
+    if seconds <= reference:
+        return f"{reference / seconds:.1f}x faster"
+    return f"{seconds / reference:.1f}x slower"
+
+
+def target_text(reference: float | None, seconds: float | None, target: float) -> str:
+    if reference is None or seconds is None:
+        return "n/a"
+    return f"{'met' if reference / seconds >= target else 'NOT met'} (>= {target:g}x)"
+
+
+def yes_no(value: bool | None) -> str:
+    return "n/a" if value is None else "yes" if value else "NO"
+
+
+def versus_table(
+    calls: dict[str, str], times: dict[str, float], agreement: dict[str, bool | None] | None, reference: str
+) -> str:
+    """One row per contender: the call, its time, how many times faster than ``reference``, agreement.
+
+    The agreement column is left out where ``agreement`` is None.
+    """
+    header = ["what", "call", "ms", f"{reference} / this (times faster)"]
+    rows = [
+        [name, f"`{call}`", format_ms(times.get(name)), speedup(times.get(reference), times.get(name))]
+        for name, call in calls.items()
+        if name in times
+    ]
+    if agreement is not None:
+        header.append("agrees with rollmed")
+        for row in rows:
+            row.append("(reference)" if row[0] not in agreement else yes_no(agreement[row[0]]))
+    return markdown_table(header, rows)
+
+
+def versus_summary(
+    times: dict[str, float], rollmed_name: str, reference: str, target: float, peers: tuple[str, ...]
+) -> str:
+    """The target line under a table: rollmed against ``reference``, and against the fastest peer."""
+    text = (
+        f"{rollmed_name} against {reference}: "
+        f"{faster_or_slower(times.get(reference), times.get(rollmed_name))}; "
+        f"target {target_text(times.get(reference), times.get(rollmed_name), target)}."
+    )
+    available = [(times[name], name) for name in peers if name in times]
+    if available:
+        seconds, name = min(available)
+        text += f" Against the fastest peer ({name}): {faster_or_slower(seconds, times.get(rollmed_name))}."
+    return text
+
+
+def check_agreement(
+    contenders: dict[str, Callable[[], object]], reference_name: str, starts: dict[str, int] | None = None
+) -> dict[str, bool | None]:
+    """Whether each contender's result matches the reference contender's (np.allclose, equal_nan)."""
+    reference = as_float_array(contenders[reference_name]())
+    starts = starts or {}
+    return {name: agrees(func(), reference, starts.get(name, 0)) for name, func in contenders.items()}
+
+
+# --- 7. time windows ----------------------------------------------------------------------------
+
+
+def irregular_times(n: int, seed: int) -> pd.DatetimeIndex:
+    """``n`` increasing timestamps with exponential gaps of mean TIME_GAP_SECONDS, in ns."""
+    rng = np.random.default_rng(seed)
+    gaps_ns = rng.exponential(TIME_GAP_SECONDS * 1e9, n)
+    ticks = np.int64(pd.Timestamp("2024-01-01").value) + np.cumsum(gaps_ns).astype(np.int64)
+    return pd.DatetimeIndex(ticks.view("datetime64[ns]"))
+
+
+def bench_time_window(
+    x: np.ndarray, peers: Peers, repeat: int
+) -> tuple[dict[str, str], dict[str, float], dict[str, bool | None], float]:
+    index = irregular_times(len(x), SEED + 1)
+    s = pd.Series(x, index=index)
+    window = TIME_WINDOW
+    calls: dict[str, str] = {
+        "rollmed": f's.rollmed.window("{window}")',
+        "rollmed, 1 thread": f's.rollmed.window("{window}")',
+        "polars": f'pl.Series(x).rolling_median_by(pl.Series(index), "{window}")',
+        "pandas": f's.rolling("{window}").median()',
+    }
+    contenders: dict[str, Callable[[], object] | None] = {
+        "rollmed": lambda: s.rollmed.window(window),
+        "rollmed, 1 thread": on_one_thread(lambda: s.rollmed.window(window)),
+    }
+    if peers.polars is not None:
+        x_polars, times_polars = peers.polars.Series(x), peers.polars.Series(index.to_numpy())
+        contenders["polars"] = lambda: x_polars.rolling_median_by(times_polars, window)
+    contenders["pandas"] = lambda: s.rolling(window).median()
+    contenders = warm_up({name: func for name, func in contenders.items() if func is not None})
+    agreement = check_agreement(contenders, "rollmed")
+    agreement.pop("rollmed")
+    # Rows in the window (t - 1h, t] of each row t, as pandas counts them.
+    first_rows = index.searchsorted(index - pd.Timedelta(window), side="right")
+    rows_per_window = float(np.mean(np.arange(len(x)) - first_rows + 1))
+    return calls, median_times(contenders, repeat), agreement, rows_per_window
+
+
+# --- 8. groups ----------------------------------------------------------------------------------
+
+
+def grouped_frame(n_groups: int, size: int, seed: int) -> pd.DataFrame:
+    """``n_groups`` groups of ``size`` rows each, their rows interleaved at random."""
+    rng = np.random.default_rng(seed)
+    keys = rng.permutation(np.repeat(np.arange(n_groups, dtype=np.int64), size))
+    return pd.DataFrame({"key": keys, "x": rng.standard_normal(n_groups * size)})
+
+
+def realign(grouped: pd.Series, index: pd.Index) -> pd.Series:
+    """pandas' groupby().rolling() result, on (key, row) labels, back on the original rows."""
+    return grouped.droplevel(0).reindex(index)
+
+
+def bench_group_case(
+    frame: pd.DataFrame, window: int, peers: Peers, repeat: int
+) -> tuple[dict[str, float], dict[str, bool | None]]:
+    contenders: dict[str, Callable[[], object] | None] = {
+        "rollmed": lambda: frame.rollmed.window(window, by="key")["x"],
+        "rollmed, 1 thread": on_one_thread(lambda: frame.rollmed.window(window, by="key")["x"]),
+    }
+    if peers.polars is not None:
+        pl = peers.polars
+        frame_polars = pl.from_pandas(frame)
+        contenders["polars"] = lambda: frame_polars.select(pl.col("x").rolling_median(window).over("key"))[
+            "x"
+        ]
+    contenders["pandas"] = lambda: frame.groupby("key")["x"].rolling(window).median()
+    contenders = warm_up({name: func for name, func in contenders.items() if func is not None})
+    reference = as_float_array(contenders["rollmed"]())
+    agreement: dict[str, bool | None] = {}
+    for name, func in contenders.items():
+        result = func()
+        if name == "pandas":
+            result = realign(result, frame.index)
+        agreement[name] = agrees(result, reference)
+    agreement.pop("rollmed")
+    return median_times(contenders, repeat), agreement
+
+
+GROUP_LIBRARIES = ("rollmed", "rollmed, 1 thread", "polars", "pandas")
+
+
+def bench_groups(
+    cases: tuple[tuple[int, int, int, float], ...], peers: Peers, repeat: int
+) -> list[tuple[tuple[int, int, int, float], dict[str, float], dict[str, bool | None]]]:
+    results = []
+    for number, case in enumerate(cases):
+        n_groups, size, window, _ = case
+        frame = grouped_frame(n_groups, size, SEED + 2 + number)
+        times, agreement = bench_group_case(frame, window, peers, repeat)
+        print(
+            f"  {n_groups:,} groups of {size:,}, k={window}: "
+            + ", ".join(f"{name} {format_ms(t)} ms" for name, t in times.items())
+        )
+        results.append((case, times, agreement))
+    return results
+
+
+def groups_table(results) -> str:
+    header = ["groups x rows", "k", *(f"{name} ms" for name in GROUP_LIBRARIES)]
+    header += ["pandas / rollmed (times faster)", "target", "polars / rollmed", "agree with rollmed"]
+    rows = []
+    for (n_groups, size, window, target), times, agreement in results:
+        rollmed_time, pandas_time = times.get("rollmed"), times.get("pandas")
+        row = [f"{n_groups:,} x {size:,}", str(window)]
+        row += [format_ms(times.get(name)) for name in GROUP_LIBRARIES]
+        row += [speedup(pandas_time, rollmed_time), target_text(pandas_time, rollmed_time, target)]
+        row += [speedup(times.get("polars"), rollmed_time)]
+        row += [", ".join(f"{name} {yes_no(same)}" for name, same in agreement.items())]
+        rows.append(row)
+    return markdown_table(header, rows)
+
+
+# --- 9. a rolling quantile ----------------------------------------------------------------------
+
+
+def bench_quantile(
+    x: np.ndarray, peers: Peers, repeat: int
+) -> tuple[dict[str, str], dict[str, float], dict[str, bool | None]]:
+    s = pd.Series(x)
+    window, q = QUANTILE_WINDOW, QUANTILE_Q
+    calls = {
+        "rollmed (Series)": f"s.rollmed.window({window}, q={q})",
+        "rollmed (ndarray)": f"rollmed.move_quantile(x, {window}, {q})",
+        "rollmed (ndarray, 1 thread)": f"rollmed.move_quantile(x, {window}, {q})",
+        "scipy": f"ndimage.percentile_filter(x, {q * 100:g}, size={window}, mode='nearest', origin=...)",
+        "polars": f'pl.Series(x).rolling_quantile({q}, interpolation="linear", window_size={window})',
+        "pandas": f"s.rolling({window}).quantile({q})",
+    }
+    contenders: dict[str, Callable[[], object] | None] = {
+        "rollmed (Series)": lambda: s.rollmed.window(window, q=q),
+        "rollmed (ndarray)": lambda: rollmed.move_quantile(x, window, q),
+        "rollmed (ndarray, 1 thread)": on_one_thread(lambda: rollmed.move_quantile(x, window, q)),
+    }
+    if peers.ndimage is not None:
+        # scipy takes the value of rank int(q * k) with no interpolation: the same number here,
+        # as q * (k - 1) = 90 is a whole rank; origin makes the window trailing (see above).
+        contenders["scipy"] = lambda: peers.ndimage.percentile_filter(
+            x, q * 100, size=window, mode="nearest", origin=(window - 1) // 2
+        )
+    if peers.polars is not None:
+        x_polars = peers.polars.Series(x)
+        contenders["polars"] = lambda: x_polars.rolling_quantile(
+            q, interpolation="linear", window_size=window
+        )
+    contenders["pandas"] = lambda: s.rolling(window).quantile(q)
+    contenders = warm_up({name: func for name, func in contenders.items() if func is not None})
+    agreement = check_agreement(contenders, "rollmed (Series)", {"scipy": window - 1})
+    agreement.pop("rollmed (Series)")
+    return calls, median_times(contenders, repeat), agreement
+
+
+# --- 10. exact integers -------------------------------------------------------------------------
+
+
+def exact_lower_median(values: np.ndarray, window: int, chunk: int = 50_000) -> np.ndarray:
+    """The lower median of every full trailing window, computed in int64 by np.partition.
+
+    The reference for rollmed's exact result: entry i is the window ending at row
+    ``i + window - 1``.
+    """
+    windows = np.lib.stride_tricks.sliding_window_view(values, window)
+    rank = (window - 1) // 2
+    out = np.empty(len(windows), np.int64)
+    for first in range(0, len(windows), chunk):
+        block = np.partition(windows[first : first + chunk], rank, axis=1)
+        out[first : first + chunk] = block[:, rank]
+    return out
+
+
+def bench_integers(n: int, repeat: int) -> tuple[dict[str, str], dict[str, float], dict[str, object]]:
+    rng = np.random.default_rng(SEED + 10)
+    values = np.int64(INTEGER_BASE) + rng.integers(0, INTEGER_SPREAD, n, dtype=np.int64)
+    s = pd.Series(values)
+    window = INTEGER_WINDOW
+    calls = {
+        "rollmed, exact": f's.rollmed.window({window}, interpolation="lower")',
+        "rollmed, exact, 1 thread": f's.rollmed.window({window}, interpolation="lower")',
+        "rollmed, float64": f"s.rollmed.window({window})",
+        "pandas": f's.rolling({window}).quantile(0.5, interpolation="lower")',
+    }
+    contenders: dict[str, Callable[[], object] | None] = {
+        "rollmed, exact": lambda: s.rollmed.window(window, interpolation="lower"),
+        "rollmed, exact, 1 thread": on_one_thread(lambda: s.rollmed.window(window, interpolation="lower")),
+        "rollmed, float64": lambda: s.rollmed.window(window),
+        "pandas": lambda: s.rolling(window).quantile(0.5, interpolation="lower"),
+    }
+    contenders = warm_up({name: func for name, func in contenders.items() if func is not None})
+    times = median_times(contenders, repeat)
+
+    exact = exact_lower_median(values, window)
+    full = slice(window - 1, None)  # the rows whose window is full: the others are missing
+    found: dict[str, object] = {"rows": len(exact)}
+    if "rollmed, exact" in contenders:
+        result = contenders["rollmed, exact"]()
+        found["rollmed dtype"] = str(result.dtype)
+        found["rollmed missing"] = int(result.isna().sum())
+        found["rollmed wrong"] = int(np.count_nonzero(result.iloc[full].to_numpy(np.int64) != exact))
+    if "pandas" in contenders:
+        result = contenders["pandas"]()
+        found["pandas dtype"] = str(result.dtype)
+        # Every float64 this large is a whole number below 2**63: back to int64 exactly, to
+        # compare integers with integers (an int64 == float64 comparison would round again).
+        as_integers = result.iloc[full].to_numpy().astype(np.int64)
+        errors = np.abs(as_integers - exact)
+        found["pandas wrong"] = int(np.count_nonzero(errors))
+        found["pandas max error"] = int(errors.max(initial=0))
+    return calls, times, found
+
+
+def integers_text(found: dict[str, object]) -> str:
+    rows = found["rows"]
+    lines = [f"Exactness over the {rows:,} full windows, against an int64 `np.partition` reference:", ""]
+    if "rollmed wrong" in found:
+        lines.append(
+            f"- rollmed: dtype {found['rollmed dtype']}, {found['rollmed wrong']:,} of {rows:,} values "
+            f"differ from the exact lower median ({found['rollmed missing']:,} leading <NA>, as the "
+            "windows are not yet full)."
+        )
+    if "pandas wrong" in found:
+        lines.append(
+            f"- pandas: dtype {found['pandas dtype']}, {found['pandas wrong']:,} of {rows:,} values differ "
+            f"from the exact lower median, by up to {found['pandas max error']:,} (float64 keeps 53 bits)."
+        )
+    return "\n".join(lines)
+
+
+# --- 11. plot and report ------------------------------------------------------------------------
 
 
 def plot_rolling(timings: dict[int, dict[str, float]], n: int, path: Path) -> bool:
@@ -582,6 +911,12 @@ def parse_settings(argv: list[str] | None = None) -> Settings:
     parser.add_argument("--no-memory", action="store_true", help="skip the (slow) peak memory section")
     parser.add_argument("--no-startup", action="store_true", help="skip the start-up and compile section")
     parser.add_argument(
+        "--only",
+        type=parse_sections,
+        metavar="SECTION[,SECTION]",
+        help=f"run only these sections, of: {', '.join(SECTIONS)}",
+    )
+    parser.add_argument(
         "--output-dir",
         type=Path,
         default=Path(__file__).resolve().parent / "results",
@@ -591,6 +926,11 @@ def parse_settings(argv: list[str] | None = None) -> Settings:
     repeat = args.repeat or (2 if args.quick else 5)
     if repeat < 1:
         parser.error("--repeat must be at least 1")
+    sections = args.only or SECTIONS
+    skipped = {"memory": args.no_memory, "startup": args.no_startup}
+    sections = tuple(section for section in sections if not skipped.get(section, False))
+    if not sections:
+        parser.error("--only and --no-memory/--no-startup leave no section to run")
     return Settings(
         n=100_000 if args.quick else 1_000_000,
         repeat=repeat,
@@ -599,10 +939,24 @@ def parse_settings(argv: list[str] | None = None) -> Settings:
         # A process start is cheap and noisier than a warm call: take more of them.
         startup_repeat=repeat if args.quick else max(repeat, 9),
         compile_repeat=1 if args.quick else 3,
-        memory=not args.no_memory,
-        startup=not args.no_startup,
+        memory="memory" in sections,
+        startup="startup" in sections,
         output_dir=args.output_dir,
+        sections=sections,
+        group_cases=QUICK_GROUP_CASES if args.quick else GROUP_CASES,
+        partial=args.only is not None,
     )
+
+
+def parse_sections(text: str) -> tuple[str, ...]:
+    """``--only``'s comma-separated section names, in the order the sections run."""
+    names = {name.strip() for name in text.split(",") if name.strip()}
+    unknown = sorted(names - set(SECTIONS))
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"unknown section(s) {', '.join(unknown) or '(none given)'}; choose from {', '.join(SECTIONS)}"
+        )
+    return tuple(section for section in SECTIONS if section in names)
 
 
 def header(settings: Settings) -> str:
@@ -615,6 +969,7 @@ def header(settings: Settings) -> str:
             f"Times are medians of {settings.repeat} warm runs, the libraries taking turns, "
             "on a noisy shared machine. Input: float64 standard normal, seed "
             f"{SEED}. rollmed from {Path(rollmed.__file__).parent}, {rollmed_revision()}.",
+            *([f"Sections run (--only): {', '.join(settings.sections)}."] if settings.partial else []),
         ]
     )
 
@@ -624,34 +979,39 @@ def main(argv: list[str] | None = None) -> None:
     settings.output_dir.mkdir(parents=True, exist_ok=True)
     peers = load_peers()
     rng = np.random.default_rng(SEED)
+    # Drawn whichever sections run, so that each section sees the same data in any run.
     x = rng.standard_normal(settings.n)
     report = Report()
     report.add(header(settings))
 
-    print(f"rolling medians, n = {settings.n:,} ...", flush=True)
-    timings, agreement = bench_rolling(x, peers, settings.repeat)
-    report.add(f"## Rolling median, n = {settings.n:,}\n\n{rolling_table(timings)}")
-    report.add(
-        "Agreement with `rollmed.move_median` (np.allclose, equal_nan; scipy from index k - 1 on, "
-        f"as it pads the edge):\n\n{agreement_table(agreement)}"
-    )
+    timings = None
+    if settings.runs("rolling"):
+        print(f"rolling medians, n = {settings.n:,} ...", flush=True)
+        timings, agreement = bench_rolling(x, peers, settings.repeat)
+        report.add(f"## Rolling median, n = {settings.n:,}\n\n{rolling_table(timings)}")
+        report.add(
+            "Agreement with `rollmed.move_median` (np.allclose, equal_nan; scipy from index k - 1 on, "
+            f"as it pads the edge):\n\n{agreement_table(agreement)}"
+        )
 
-    print(f"expanding median, n = {settings.n:,} ...", flush=True)
-    expanding_times, expanding_same = bench_expanding(x, settings.repeat)
-    report.add(
-        f"## Expanding median, n = {settings.n:,}\n\n{expanding_table(expanding_times)}\n\n"
-        f"rollmed and pandas agree: {'yes' if expanding_same else 'NO'}"
-    )
+    if settings.runs("expanding"):
+        print(f"expanding median, n = {settings.n:,} ...", flush=True)
+        expanding_times, expanding_same = bench_expanding(x, settings.repeat)
+        report.add(
+            f"## Expanding median, n = {settings.n:,}\n\n{expanding_table(expanding_times)}\n\n"
+            f"rollmed and pandas agree: {'yes' if expanding_same else 'NO'}"
+        )
 
-    x2d = rng.standard_normal((settings.n_columns_rows, N_COLUMNS))
-    print(f"many columns, shape {x2d.shape} ...", flush=True)
-    columns_times, columns_same = bench_many_columns(x2d, peers, settings.repeat)
-    same_text = "n/a" if columns_same is None else ("yes" if columns_same else "NO")
-    report.add(
-        f"## Many columns: `move_median(X, {MANY_COLUMNS_WINDOW}, axis=0)`\n\n"
-        f"{many_columns_table(columns_times, x2d.shape)}\n\nrollmed and bottleneck agree: {same_text}"
-    )
-    del x2d
+    if settings.runs("columns"):
+        x2d = rng.standard_normal((settings.n_columns_rows, N_COLUMNS))
+        print(f"many columns, shape {x2d.shape} ...", flush=True)
+        columns_times, columns_same = bench_many_columns(x2d, peers, settings.repeat)
+        same_text = "n/a" if columns_same is None else ("yes" if columns_same else "NO")
+        report.add(
+            f"## Many columns: `move_median(X, {MANY_COLUMNS_WINDOW}, axis=0)`\n\n"
+            f"{many_columns_table(columns_times, x2d.shape)}\n\nrollmed and bottleneck agree: {same_text}"
+        )
+        del x2d
 
     if settings.startup:
         print("start-up, in fresh subprocesses ...", flush=True)
@@ -671,14 +1031,64 @@ def main(argv: list[str] | None = None) -> None:
             f"{memory_table(memory, settings.memory_n)}"
         )
 
-    markdown_path = settings.output_dir / "compare.md"
-    plot_path = settings.output_dir / "compare.png"
+    if settings.runs("time"):
+        print(f"time window {TIME_WINDOW!r}, n = {settings.n:,} irregular timestamps ...", flush=True)
+        calls, times, agreement, rows_per_window = bench_time_window(x, peers, settings.repeat)
+        report.add(
+            f'## Time window `"{TIME_WINDOW}"`, n = {settings.n:,} irregular timestamps\n\n'
+            f"Exponential gaps of mean {TIME_GAP_SECONDS:g} s (seed {SEED + 1}), so a window holds "
+            f"{rows_per_window:,.0f} rows on average; the values are the float64 input above.\n\n"
+            f"{versus_table(calls, times, agreement, 'pandas')}\n\n"
+            f"{versus_summary(times, 'rollmed', 'pandas', TIME_TARGET, ('polars', 'pandas'))}"
+        )
+
+    if settings.runs("groups"):
+        print("rolling medians within groups ...", flush=True)
+        group_results = bench_groups(settings.group_cases, peers, settings.repeat)
+        report.add(
+            '## Groups: `df.rollmed.window(k, by="key")["x"]`\n\n'
+            'Against `df.groupby("key")["x"].rolling(k).median()` (pandas, timed without putting '
+            "its (key, row) result back on the original rows, as rollmed's is) and "
+            '`pl.col("x").rolling_median(k).over("key")` (polars). The rows of the groups are '
+            "interleaved at random; float64 standard normal values. Agreement after putting "
+            f"pandas' result back on the original rows.\n\n{groups_table(group_results)}"
+        )
+
+    if settings.runs("quantile"):
+        print(f"rolling quantile q={QUANTILE_Q}, k={QUANTILE_WINDOW}, n = {settings.n:,} ...", flush=True)
+        calls, times, agreement = bench_quantile(x, peers, settings.repeat)
+        report.add(
+            f"## Rolling quantile q = {QUANTILE_Q}, k = {QUANTILE_WINDOW}, n = {settings.n:,}\n\n"
+            "bottleneck has no moving quantile. scipy's `percentile_filter` takes rank int(q k) "
+            f"without interpolation, the same value here only because q (k - 1) = "
+            f"{QUANTILE_Q * (QUANTILE_WINDOW - 1):g} is a whole rank (compared from index k - 1 on).\n\n"
+            f"{versus_table(calls, times, agreement, 'pandas')}\n\n"
+            + versus_summary(
+                times, "rollmed (Series)", "pandas", QUANTILE_TARGET, ("scipy", "polars", "pandas")
+            )
+        )
+
+    if settings.runs("integers"):
+        print(f"exact integer medians, k={INTEGER_WINDOW}, n = {settings.n:,} ...", flush=True)
+        calls, times, found = bench_integers(settings.n, settings.repeat)
+        report.add(
+            f"## Exact integers: lower median, k = {INTEGER_WINDOW}, n = {settings.n:,} int64\n\n"
+            f"Values 2**62 + uniform integers in [0, {INTEGER_SPREAD:,}) (seed {SEED + 10}). "
+            '"rollmed, float64" is the default (linear) median of the same Series, '
+            "in float64 as pandas.\n\n"
+            f"{versus_table(calls, times, None, 'pandas')}\n\n{integers_text(found)}"
+        )
+
+    name = "compare" if not settings.partial else "compare-only-" + "-".join(settings.sections)
+    markdown_path = settings.output_dir / f"{name}.md"
     report.write(markdown_path)
     print(f"tables written to {markdown_path}")
-    if plot_rolling(timings, settings.n, plot_path):
-        print(f"plot written to {plot_path}")
-    else:
-        print("plot skipped: matplotlib is not installed")
+    if timings is not None:
+        plot_path = settings.output_dir / "compare.png"
+        if plot_rolling(timings, settings.n, plot_path):
+            print(f"plot written to {plot_path}")
+        else:
+            print("plot skipped: matplotlib is not installed")
 
 
 if __name__ == "__main__":
