@@ -217,6 +217,16 @@ def _check_window(window: Any, length: int) -> int:
     return window
 
 
+def _check_moving(
+    a: npt.ArrayLike, window: Any, min_count: Any, axis: Any
+) -> tuple[np.ndarray, int, int, int]:
+    """The bottleneck-style arguments, validated: the array, its axis, the window and min_count."""
+    array = _as_array(a)
+    axis = _normalize_axis(axis, array.ndim)
+    window = _check_window(window, array.shape[axis])
+    return array, axis, window, _check_min_count(min_count, window)
+
+
 def _check_min_count(min_count: Any, window: int) -> int:
     if min_count is None:
         return window
@@ -275,10 +285,7 @@ def move_median(a: npt.ArrayLike, window: int, min_count: int | None = None, axi
     >>> rollmed.move_median(np.array([1.0, np.nan, 2.0, 7.0]), window=2, min_count=1)
     array([1. , 1. , 2. , 4.5])
     """
-    array = _as_array(a)
-    axis = _normalize_axis(axis, array.ndim)
-    window = _check_window(window, array.shape[axis])
-    min_count = _check_min_count(min_count, window)
+    array, axis, window, min_count = _check_moving(a, window, min_count, axis)
     return _along_axis(array, axis, 1 - window, 1, min_count, *_MEDIAN)
 
 
@@ -392,9 +399,6 @@ def move_quantile(
     >>> rollmed.move_quantile(a, window=4, q=0.9, interpolation="lower")
     array([nan, nan, nan,  3.,  4.,  6.])
     """
-    array = _as_array(a)
-    axis = _normalize_axis(axis, array.ndim)
-    window = _check_window(window, array.shape[axis])
-    min_count = _check_min_count(min_count, window)
+    array, axis, window, min_count = _check_moving(a, window, min_count, axis)
     q, code = check_quantile(q, interpolation)
     return _along_axis(array, axis, 1 - window, 1, min_count, q, code)

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from rollmed._stream import RollingMedian
+from rollmed._windows import group_order
 
 
 class _ColumnStream:
@@ -35,10 +36,9 @@ class _ColumnStream:
             return self._single.update(values)
         out = np.full(len(values), np.nan)
         codes, uniques = pd.factorize(keys, use_na_sentinel=True)
-        order = np.argsort(codes, kind="stable")
-        bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
+        order, segments = group_order(codes)
         for number, key in enumerate(uniques):
-            rows = order[bounds[number] : bounds[number + 1]]
+            rows = order[segments[number] : segments[number + 1]]
             stream = self._groups.get(key)
             if stream is None:
                 stream = self._groups[key] = self._make()

@@ -449,16 +449,27 @@ def _state_for(values, start, end, q):
     return new_state(max(1, np.max(end - start)), values.dtype)
 
 
+@_inline
+def _windows_on_path(
+    small, values, valid, start, end, min_count, q, interpolation, buffer, state, out, out_valid
+):
+    """Windows of a few values are sorted afresh; all others go through the heaps' state."""
+    if small:
+        small_windows(values, valid, 0, start, end, min_count, q, interpolation, buffer, out, out_valid)
+    else:
+        engine(values, valid, 0, start, end, min_count, q, interpolation, state, out, out_valid)
+
+
 @_jit
 def _run_windows(values, valid, start, end, min_count, q, interpolation, out, out_valid):
     """Every window of one span of one row, on the path that suits its size."""
     width = np.max(end - start) if start.size else 0
-    if width <= _SMALL_WINDOW:
-        buffer = np.empty(max(width, 1), values.dtype)
-        small_windows(values, valid, 0, start, end, min_count, q, interpolation, buffer, out, out_valid)
-    else:
-        state = _state_for(values, start, end, q)
-        engine(values, valid, 0, start, end, min_count, q, interpolation, state, out, out_valid)
+    buffer = np.empty(max(width, 1), values.dtype)
+    state = _state_for(values, start, end, q)
+    small = width <= _SMALL_WINDOW
+    _windows_on_path(
+        small, values, valid, start, end, min_count, q, interpolation, buffer, state, out, out_valid
+    )
 
 
 @_jit
@@ -507,34 +518,10 @@ def rolling_rows(
                 start[j] = min(max(origin + start_offset, 0), n)
                 end[j] = min(max(origin + end_offset, 0), n)
             block = slice(block_start, block_start + block_size)
-            if small:
-                small_windows(
-                    values[row],
-                    valid[row],
-                    0,
-                    start[:block_size],
-                    end[:block_size],
-                    min_count,
-                    q,
-                    interpolation,
-                    buffer,
-                    out[row, block],
-                    out_valid[row, block],
-                )
-            else:
-                engine(
-                    values[row],
-                    valid[row],
-                    0,
-                    start[:block_size],
-                    end[:block_size],
-                    min_count,
-                    q,
-                    interpolation,
-                    state,
-                    out[row, block],
-                    out_valid[row, block],
-                )
+            _windows_on_path(
+                small, values[row], valid[row], start[:block_size], end[:block_size], min_count, q,
+                interpolation, buffer, state, out[row, block], out_valid[row, block],
+            )  # fmt: skip
 
 
 @_jit
@@ -555,11 +542,35 @@ def rolling_bounds(values, valid, start, end, min_count, q, interpolation, out, 
 
 
 @_jit
+def group_order(codes, n_groups):
+    """Rows gathered by group, in row order within each, and where each group starts.
+
+    A counting sort, O(n) (a comparison sort was half the time of a grouped median):
+    ``order[segments[g]:segments[g + 1]]`` are the rows of group ``g``; rows whose code
+    is -1 (no group) are left out.
+    """
+    segments = np.zeros(n_groups + 1, np.int64)
+    for code in codes:
+        if code >= 0:
+            segments[code + 1] += 1
+    segments = np.cumsum(segments)
+    next_slot = segments[:-1].copy()
+    order = np.empty(segments[-1], np.int64)
+    for row in range(codes.size):
+        code = codes[row]
+        if code >= 0:
+            order[next_slot[code]] = row
+            next_slot[code] += 1
+    return order, segments
+
+
+@_jit
 def time_window_bounds(index, window_size, left_closed, right_closed, center, segments, start, end):
     """The bounds of pandas' time windows of ``window_size`` over each segment of ``index``.
 
-    ``index`` holds int64 times, monotone within each segment ``[segments[g],
-    segments[g + 1])`` (a group, or the whole series); no window crosses a segment.
+    ``index`` holds int64 times, each segment ``[segments[g], segments[g + 1])`` being
+    a group, or the whole series; no window crosses a segment. Returns False, the
+    bounds unfinished, if a segment's times are not monotonic.
     The rules are those of pandas' ``calculate_variable_window_bounds``, quirks
     included (a repeated time, half an odd centred window), so that the windows are
     pandas' own.
@@ -578,6 +589,9 @@ def time_window_bounds(index, window_size, left_closed, right_closed, center, se
         seg_start = start[offset : offset + m]
         seg_end = end[offset : offset + m]
         sign = -1 if times[m - 1] < times[0] else 1
+        for i in range(1, m):
+            if (times[i] - times[i - 1]) * sign < 0:
+                return False  # pandas needs each segment's times to be monotonic
         seg_start[0] = 0
         seg_end[0] = 1 if right_closed else 0
         if center:
@@ -623,6 +637,7 @@ def time_window_bounds(index, window_size, left_closed, right_closed, center, se
                 seg_end[i] -= 1
         seg_start += offset
         seg_end += offset
+    return True
 
 
 # A stream's state is one int64 array, so that feeding it one value passes a single

@@ -102,12 +102,10 @@ def group_order(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     are left out. Returns ``order`` and ``segments`` (``order[segments[g]:segments[g +
     1]]`` are the rows of group ``g``).
     """
-    order = np.argsort(codes, kind="stable")
-    order = order[codes[order] >= 0]
-    sizes = np.bincount(codes[order], minlength=int(codes.max(initial=-1)) + 1)
-    segments = np.zeros(len(sizes) + 1, np.int64)
-    np.cumsum(sizes, out=segments[1:])
-    return order, segments
+    from rollmed import _kernels
+
+    codes = np.ascontiguousarray(codes, dtype=np.int64)
+    return _kernels.group_order(codes, int(codes.max(initial=-1)) + 1)
 
 
 def _fixed_bounds_in_groups(segments: np.ndarray, start_offset: int, end_offset: int):
@@ -145,20 +143,6 @@ def _time_window_nanos(window: Any) -> int:
 def _time_window_size(nanos: int, unit: str) -> int:
     """The window in the index's own unit, as pandas computes it."""
     return pd.Timedelta(nanos).as_unit(unit).value // _NS_PER_UNIT[unit]
-
-
-def _is_monotonic_within(times: np.ndarray, segments: np.ndarray) -> bool:
-    """Whether the times of each segment only rise or only fall (pandas allows either)."""
-    steps = np.diff(times)
-    if steps.size == 0:
-        return True
-    n_groups = len(segments) - 1
-    group_of_step = np.repeat(np.arange(n_groups), np.diff(segments))[:-1]
-    inside = np.ones(steps.size, np.bool_)
-    inside[segments[1:-1] - 1] = False  # the step from one group's last row to the next one's first
-    rises = np.bincount(group_of_step[inside & (steps > 0)], minlength=n_groups)
-    falls = np.bincount(group_of_step[inside & (steps < 0)], minlength=n_groups)
-    return not np.any((rises > 0) & (falls > 0))
 
 
 def plan_window(
@@ -203,19 +187,16 @@ def plan_window(
         nanos = _time_window_nanos(window)
         unit, ticks = _time_unit_and_values(times)
         size = _time_window_size(nanos, unit)
-        ticks = ticks if order is None else ticks[order]
-        if not _is_monotonic_within(ticks, segments):
-            where = "each group's" if codes is not None else "the"
-            raise ValueError(f"a time window needs {where} index to be monotonic")
+        ticks = np.ascontiguousarray(ticks if order is None else ticks[order])
         min_count = 1 if min_periods is None else _check_min_periods(min_periods, None)
         from rollmed import _kernels
 
         start = np.empty(len(ticks), np.int64)
         end = np.empty(len(ticks), np.int64)
         left, right = (closed or "right") in ("left", "both"), (closed or "right") in ("right", "both")
-        _kernels.time_window_bounds(
-            np.ascontiguousarray(ticks), size, left, right, center, segments, start, end
-        )
+        if not _kernels.time_window_bounds(ticks, size, left, right, center, segments, start, end):
+            where = "each group's" if codes is not None else "the"
+            raise ValueError(f"a time window needs {where} index to be monotonic")
         return Plan(n, max(min_count, 1), bounds=(start, end), order=order)
 
     window = _api._check_integer("window", window)

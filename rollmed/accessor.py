@@ -63,7 +63,9 @@ def _group_codes(keys: list[Any], n: int) -> np.ndarray:
         if len(key) != n:
             raise ValueError(f"`by` must have one key per row ({n}), got {len(key)}")
     if len(keys) > 1:
-        numbers = pd.Series(np.zeros(n)).groupby(keys, sort=False, dropna=True).ngroup()
+        # Plain arrays, so that groupby matches keys to rows by position, not by index label.
+        arrays = [np.asarray(key) for key in keys]
+        numbers = pd.Series(np.zeros(n)).groupby(arrays, sort=False, dropna=True).ngroup()
         return numbers.fillna(-1).to_numpy(dtype=np.int64)
     return pd.factorize(keys[0], use_na_sentinel=True)[0].astype(np.int64, copy=False)
 
@@ -277,10 +279,13 @@ class RollmedFrameAccessor:
         results = self._run_columns(plan, unboxed, q, code)
         rows = plan.result_rows
         data = {name: result for name, result in zip(columns, results, strict=True)}
-        for name in keep:
-            data[name] = self._frame[name].to_numpy()[rows]
-        order = [name for name in self._frame.columns if name in data]
-        return pd.DataFrame(data, index=self._frame.index[rows], columns=order, copy=False)
+        index = self._frame.index[rows]
+        for name in keep:  # the `on` column, as pandas keeps it: a copy, with its dtype
+            data[name] = self._frame[name].array[rows].copy()
+        columns = pd.Index(
+            [name for name in self._frame.columns if name in data], name=self._frame.columns.name
+        )
+        return pd.DataFrame(data, index=index, columns=columns, copy=False)
 
     @staticmethod
     def _run_columns(plan, unboxed: list[_Column], q: float, code: int) -> list[Any]:

@@ -28,16 +28,21 @@ def window_bounds(n, window, center=False):
     return np.clip(raw_end - window, 0, n), np.clip(raw_end, 0, n)
 
 
-def rolling_median(values, window, min_count=None, center=False):
-    """The rolling median of a 1-D array, NaN where fewer than ``min_count`` values are present."""
+def rolling(values, window, min_count, center, reduce):
+    """``reduce`` of the non-NaN values of each window, NaN where fewer than ``min_count`` are present."""
     values = np.asarray(values, dtype=np.float64)
     min_count = window if min_count is None else min_count
     out = np.full(len(values), np.nan)
     for i, (start, end) in enumerate(zip(*window_bounds(len(values), window, center), strict=True)):
         present = values[start:end][~np.isnan(values[start:end])]
         if len(present) >= max(min_count, 1):
-            out[i] = median_of(present)
+            out[i] = reduce(present)
     return out
+
+
+def rolling_median(values, window, min_count=None, center=False):
+    """The rolling median of a 1-D array, with pandas' window rules."""
+    return rolling(values, window, min_count, center, median_of)
 
 
 def expanding_median(values, min_count=1):
@@ -78,14 +83,7 @@ def quantile_of(values, q, interpolation):
 
 def rolling_quantile(values, window, q, interpolation, min_count=None, center=False):
     """The rolling quantile of a 1-D float array with pandas' window rules."""
-    values = np.asarray(values, dtype=np.float64)
-    min_count = window if min_count is None else min_count
-    out = np.full(len(values), np.nan)
-    for i, (start, end) in enumerate(zip(*window_bounds(len(values), window, center), strict=True)):
-        present = values[start:end][~np.isnan(values[start:end])]
-        if len(present) >= max(min_count, 1):
-            out[i] = quantile_of(present, q, interpolation)
-    return out
+    return rolling(values, window, min_count, center, lambda present: quantile_of(present, q, interpolation))
 
 
 def exact_rolling_quantile(values, window, q, interpolation, min_count=None):
