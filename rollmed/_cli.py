@@ -411,8 +411,6 @@ def _run_file(args: argparse.Namespace) -> int:
         raise CLIError(f"--q must be between 0 and 1, got {args.q}", USAGE_ERROR)
     if args.chunksize is not None and args.chunksize < 1:
         raise CLIError(f"--chunksize must be at least 1, got {args.chunksize}", USAGE_ERROR)
-    if args.chunksize is not None and args.center and args.by is not None:
-        raise CLIError("--center with --by needs the whole file at once: leave out --chunksize", USAGE_ERROR)
     source = Path(args.file)
     output = None if args.output is None else Path(args.output)
     formats = {_file_format(source, "input")}
