@@ -6,24 +6,28 @@ Run it from anywhere; it benchmarks the rollmed checkout it lives in::
     python benchmarks/compare.py --quick      # a smoke test: smaller n, fewer repeats
     python benchmarks/compare.py --no-memory --no-startup --repeat 3
     python benchmarks/compare.py --only time,groups,quantile,integers
+    python benchmarks/compare.py --only streaming,files
 
 It times rolling medians (rollmed, bottleneck, scipy.ndimage, polars, pandas) over a
 range of windows, the expanding median, many columns at once, start-up and compile
 costs in fresh subprocesses and peak memory, time windows ("1h" over irregular
-timestamps), rolling medians within groups (``by=``), a rolling quantile and exact
-integer medians, then prints markdown tables and writes them, with a log-log plot of
+timestamps), rolling medians within groups (``by=``), a rolling quantile, exact
+integer medians, the streaming ``rollmed.RollingMedian`` against river (chunked and one
+value at a time) and the peak memory of ``python -m rollmed`` on growing CSV files with
+and without ``--chunksize``, then prints markdown tables and writes them, with a log-log plot of
 time against window, to ``benchmarks/results/`` (``compare.md``; a run with ``--only``
 writes ``compare-only-<sections>.md`` instead, so as not to replace the full report).
 
 Every time is the median of several warm runs, each library called in turn within a
 round, on a noisy shared machine: read ratios, not single milliseconds. Missing
-optional peers (bottleneck, scipy, polars, matplotlib) are reported as "n/a".
+optional peers (bottleneck, scipy, polars, river, matplotlib) are reported as "n/a".
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
+import filecmp
 import gc
 import importlib
 import os
@@ -55,7 +59,10 @@ N_COLUMNS = 8
 MIB = 1024 * 1024
 
 # The sections, in the order they run; --only picks some of them.
-SECTIONS = ("rolling", "expanding", "columns", "startup", "memory", "time", "groups", "quantile", "integers")
+SECTIONS = (
+    "rolling", "expanding", "columns", "startup", "memory", "time", "groups", "quantile", "integers",
+    "streaming", "files",
+)  # fmt: skip
 
 TIME_WINDOW = "1h"
 TIME_GAP_SECONDS = 1.0  # the mean gap between irregular timestamps (exponential gaps)
@@ -69,6 +76,19 @@ QUANTILE_TARGET = 5.0
 INTEGER_WINDOW = 101
 INTEGER_BASE = 2**62  # int64 values from here up: float64 keeps only multiples of 2**10 of them
 INTEGER_SPREAD = 1_000_000
+STREAM_WINDOW = 101
+STREAM_CHUNK = 10_000
+STREAM_RIVER_N = 200_000  # river's per-value loop is slow: fewer values, compared per value
+STREAM_CHUNKED_TARGET = 50.0  # river per value / rollmed chunked per value: at least this
+STREAM_SINGLE_TARGET = 2.0  # rollmed / river, one value at a time: at most this
+STREAM_CHUNKED = "rollmed, chunks"
+STREAM_SINGLE = "rollmed, one value at a time"
+STREAM_RIVER = "river, one value at a time"
+FILE_WINDOW = 101
+FILE_KEYS = 100
+# (row counts, --chunksize): every file is at least 20 chunks, full run and --quick
+FILE_CASE = ((1_000_000, 2_000_000, 4_000_000), 50_000)
+QUICK_FILE_CASE = ((100_000, 200_000, 400_000), 5_000)
 
 ROLLMED_SERIES = "rollmed (Series)"
 ROLLMED_NDARRAY = "rollmed (ndarray)"
@@ -91,6 +111,8 @@ class Settings:
     output_dir: Path
     sections: tuple[str, ...] = SECTIONS
     group_cases: tuple[tuple[int, int, int, float], ...] = GROUP_CASES
+    stream_river_n: int = STREAM_RIVER_N
+    file_case: tuple[tuple[int, ...], int] = FILE_CASE
     partial: bool = False  # --only: some sections alone, reported in a file of their own
 
     def runs(self, section: str) -> bool:
@@ -367,8 +389,8 @@ COLD_COMPILE = (
 )
 
 
-def run_python(code: str, extra_env: dict[str, str] | None = None) -> float | None:
-    """Run ``code`` in a fresh interpreter; the number it prints last, or None if it failed."""
+def run_python_numbers(code: str, extra_env: dict[str, str] | None = None) -> list[float] | None:
+    """Run ``code`` in a fresh interpreter; the numbers it prints on its last line, or None if it failed."""
     python_path = os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))
     env = {**os.environ, "PYTHONPATH": python_path, **(extra_env or {})}
     process = subprocess.run(
@@ -380,7 +402,13 @@ def run_python(code: str, extra_env: dict[str, str] | None = None) -> float | No
             file=sys.stderr,
         )
         return None
-    return float(process.stdout.split()[-1])
+    return [float(word) for word in process.stdout.splitlines()[-1].split()]
+
+
+def run_python(code: str, extra_env: dict[str, str] | None = None) -> float | None:
+    """Run ``code`` in a fresh interpreter; the number it prints last, or None if it failed."""
+    numbers = run_python_numbers(code, extra_env)
+    return None if numbers is None else numbers[-1]
 
 
 def median_of_runs(snippets: dict[str, str], repeat: int) -> dict[str, float | None]:
@@ -815,7 +843,287 @@ def integers_text(found: dict[str, object]) -> str:
     return "\n".join(lines)
 
 
-# --- 11. plot and report ------------------------------------------------------------------------
+# --- 11. streaming ------------------------------------------------------------------------------
+
+
+def stream_in_chunks(x: np.ndarray, window: int, chunk: int) -> list[np.ndarray]:
+    """``RollingMedian(window).update`` over ``x`` in chunks of ``chunk`` values; the chunks' results."""
+    stream = rollmed.RollingMedian(window)
+    return [stream.update(x[start : start + chunk]) for start in range(0, len(x), chunk)]
+
+
+def stream_values(xs: list[float], window: int) -> None:
+    """``RollingMedian(window).update`` one Python float at a time, as a per-value consumer calls it."""
+    stream = rollmed.RollingMedian(window)
+    for value in xs:
+        stream.update(value)
+
+
+def stream_values_collected(xs: list[float], window: int) -> np.ndarray:
+    """As :func:`stream_values`, keeping the results, to check them (not timed)."""
+    stream = rollmed.RollingMedian(window)
+    return np.array([stream.update(value) for value in xs], dtype=np.float64)
+
+
+def river_values(river_stats: ModuleType, xs: list[float], window: int) -> None:
+    """river's per-value loop: an update, then a get, per value."""
+    rolling = river_stats.RollingQuantile(q=0.5, window_size=window)
+    for value in xs:
+        rolling.update(value)
+        rolling.get()
+
+
+def river_values_collected(river_stats: ModuleType, xs: list[float], window: int) -> np.ndarray:
+    rolling = river_stats.RollingQuantile(q=0.5, window_size=window)
+    out = []
+    for value in xs:
+        rolling.update(value)
+        out.append(rolling.get())
+    return np.array([np.nan if value is None else value for value in out], dtype=np.float64)
+
+
+def same_values(result: np.ndarray, reference: np.ndarray) -> str:
+    """Whether ``result`` is the reference: "identical", "close" (np.allclose, equal_nan) or "NO"."""
+    if result.shape == reference.shape and np.array_equal(result, reference, equal_nan=True):
+        return "identical"
+    return "close" if agrees(result, reference) else "NO"
+
+
+def bench_streaming(x: np.ndarray, river_n: int, repeat: int) -> dict[str, object]:
+    """Per-value costs of rollmed's streaming median (in chunks, one value at a time) and river's."""
+    window, chunk = STREAM_WINDOW, STREAM_CHUNK
+    river_stats = optional_import("river.stats")
+    river = optional_import("river")
+    xs = x[:river_n].tolist()  # Python floats, as a per-value consumer has them
+    contenders: dict[str, Callable[[], object]] = {
+        STREAM_CHUNKED: lambda: stream_in_chunks(x, window, chunk),
+        STREAM_SINGLE: lambda: stream_values(xs, window),
+    }
+    if river_stats is not None:
+        contenders[STREAM_RIVER] = lambda: river_values(river_stats, xs, window)
+    contenders = warm_up(contenders)
+    times = median_times(contenders, repeat)
+
+    one_shot = pd.Series(x).rollmed.window(window).to_numpy()
+    agreement: dict[str, str] = {}
+    if STREAM_CHUNKED in contenders:
+        agreement[STREAM_CHUNKED] = same_values(np.concatenate(stream_in_chunks(x, window, chunk)), one_shot)
+    if STREAM_SINGLE in contenders:
+        agreement[STREAM_SINGLE] = same_values(stream_values_collected(xs, window), one_shot[:river_n])
+    if STREAM_RIVER in contenders:
+        # river gives the median of the values so far until its window is full; rollmed (and
+        # pandas) give NaN there: compare the full windows.
+        theirs = river_values_collected(river_stats, xs, window)
+        full = slice(window - 1, None)
+        same = agrees(theirs[full], one_shot[:river_n][full])
+        agreement[STREAM_RIVER] = "yes, from k - 1 on" if same else "NO"
+    counts = {STREAM_CHUNKED: len(x), STREAM_SINGLE: river_n, STREAM_RIVER: river_n}
+    per_value = {name: seconds / counts[name] for name, seconds in times.items()}
+    river_version = getattr(river, "__version__", None)
+    return {
+        "times": times,
+        "per_value": per_value,
+        "counts": counts,
+        "agreement": agreement,
+        "river version": river_version,
+    }
+
+
+def format_us(seconds: float | None) -> str:
+    if seconds is None:
+        return "n/a"
+    us = seconds * 1e6
+    return f"{us:.3f}" if us < 1 else f"{us:.2f}"
+
+
+def streaming_table(found: dict[str, object]) -> str:
+    calls = {
+        STREAM_CHUNKED: f"stream = RollingMedian({STREAM_WINDOW}); stream.update(x[i : i + {STREAM_CHUNK}])",
+        STREAM_SINGLE: f"stream = RollingMedian({STREAM_WINDOW}); for x in xs: stream.update(x)",
+        STREAM_RIVER: f"r = RollingQuantile(q=0.5, window_size={STREAM_WINDOW}); "
+        "for x in xs: r.update(x); r.get()",
+    }
+    times, per_value = found["times"], found["per_value"]
+    counts, agreement = found["counts"], found["agreement"]
+    rows = [
+        [
+            name,
+            f"`{call}`",
+            f"{counts[name]:,}",
+            format_ms(times.get(name)),
+            format_us(per_value.get(name)),
+            agreement.get(name, "n/a"),
+        ]
+        for name, call in calls.items()
+    ]
+    if STREAM_RIVER not in times:
+        rows[-1][3:5] = ["n/a", "n/a"]
+    header = ["what", "call", "values", "ms", "us per value"]
+    header.append(f"agrees with `s.rollmed.window({STREAM_WINDOW})`")
+    return markdown_table(header, rows)
+
+
+def streaming_summary(found: dict[str, object]) -> str:
+    per_value = found["per_value"]
+    river = per_value.get(STREAM_RIVER)
+    chunked, single = per_value.get(STREAM_CHUNKED), per_value.get(STREAM_SINGLE)
+    if river is None:
+        return "river is not installed: no comparison (pip install river)."
+    speed_up = river / chunked
+    note = (
+        f"river {found['river version']}'s `RollingQuantile` keeps its window in compiled (Rust) code, "
+        "so its per-value cost is mostly the Python calls."
+    )
+    ratio = single / river
+    return "\n".join(
+        [
+            f"- Chunked throughput: river's per-value loop / rollmed's chunked update = {speed_up:.1f}x "
+            f"per value; target >= {STREAM_CHUNKED_TARGET:g}x: "
+            + ("met." if speed_up >= STREAM_CHUNKED_TARGET else "NOT met."),
+            f"- Single-value updates: rollmed / river per update = {ratio:.2f} "
+            f"({format_us(single)} us against {format_us(river)} us); target <= {STREAM_SINGLE_TARGET:g}: "
+            + ("met." if ratio <= STREAM_SINGLE_TARGET else "NOT met."),
+            "",
+            note,
+        ]
+    )
+
+
+# --- 12. files larger than memory: the command line with --chunksize ----------------------------
+
+# The child reads its own resident set after the imports and a small warm-up (numba and the
+# compiled kernels loaded), then its own peak (VmHWM) after main(): a process started by exec
+# has a fresh VmHWM, unlike ru_maxrss (see MEMORY_SNIPPET).
+CLI_PEAK_SNIPPET = """
+import sys
+import numpy as np
+import pandas as pd
+import rollmed
+from rollmed import _cli
+
+def resident_kib(field):
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith(field + ":"))
+
+small = pd.Series(np.arange(1_000.0))
+small.rollmed.window(101, by=small.index % 10)
+rollmed.RollingMedian(101).update(small.to_numpy())
+after_imports = resident_kib("VmRSS")
+status = _cli.main({argv!r})
+if status:
+    sys.exit(status)
+print(after_imports / 1024, resident_kib("VmHWM") / 1024)
+"""
+
+
+def write_key_value_csv(path: Path, rows: int, seed: int) -> None:
+    """A CSV of ``rows`` rows: ``key``, an int in [0, FILE_KEYS), and ``x``, float64 standard normal."""
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame({"key": rng.integers(0, FILE_KEYS, rows), "x": rng.standard_normal(rows)})
+    frame.to_csv(path, index=False)
+
+
+def cli_argv(source: Path, output: Path, chunksize: int | None) -> list[str]:
+    argv = [str(source), "--column", "x", "--window", str(FILE_WINDOW), "--by", "key"]
+    argv += ["--output", str(output)]
+    return argv + (["--chunksize", str(chunksize)] if chunksize is not None else [])
+
+
+def cli_peak(argv: list[str]) -> tuple[float | None, float | None, float]:
+    """``python -m rollmed ARGV`` in a fresh process: MiB resident after imports, peak MiB, seconds."""
+    start = time.perf_counter()
+    numbers = run_python_numbers(CLI_PEAK_SNIPPET.format(argv=argv))
+    seconds = time.perf_counter() - start
+    return (None, None, seconds) if numbers is None else (numbers[0], numbers[1], seconds)
+
+
+def same_output_column(chunked: Path, one_shot: Path) -> bool | None:
+    """Whether the outputs' ``x_rollmed`` columns agree (np.allclose, equal_nan); None if one is missing."""
+    if not chunked.exists() or not one_shot.exists():
+        return None
+    ours = pd.read_csv(chunked, usecols=["x_rollmed"])["x_rollmed"].to_numpy(np.float64)
+    theirs = pd.read_csv(one_shot, usecols=["x_rollmed"])["x_rollmed"].to_numpy(np.float64)
+    return ours.shape == theirs.shape and bool(np.allclose(ours, theirs, equal_nan=True))
+
+
+def bench_files(row_counts: tuple[int, ...], chunksize: int) -> list[dict[str, object]]:
+    results = []
+    with tempfile.TemporaryDirectory(prefix="rollmed-bench-files-") as directory:
+        folder = Path(directory)
+        # One untimed round on a small file fills the on-disk numba cache for both paths.
+        warm = folder / "warm.csv"
+        write_key_value_csv(warm, 2 * chunksize, SEED + 20)
+        for size in (chunksize, None):
+            run_python_numbers(CLI_PEAK_SNIPPET.format(argv=cli_argv(warm, folder / "warm-out.csv", size)))
+        for number, rows in enumerate(row_counts):
+            source = folder / f"rows-{rows}.csv"
+            write_key_value_csv(source, rows, SEED + 21 + number)
+            chunked_out, one_shot_out = folder / "chunked.csv", folder / "one-shot.csv"
+            found: dict[str, object] = {"rows": rows, "file MiB": source.stat().st_size / MIB}
+            found["chunked"] = cli_peak(cli_argv(source, chunked_out, chunksize))
+            found["one-shot"] = cli_peak(cli_argv(source, one_shot_out, None))
+            found["same"] = same_output_column(chunked_out, one_shot_out)
+            found["identical bytes"] = (
+                None if found["same"] is None else filecmp.cmp(chunked_out, one_shot_out, shallow=False)
+            )
+            for path in (source, chunked_out, one_shot_out):
+                path.unlink(missing_ok=True)
+            print(
+                f"  {rows:,} rows: chunked peak {format_mib(found['chunked'][1])} MiB, "
+                f"one-shot peak {format_mib(found['one-shot'][1])} MiB, same: {yes_no(found['same'])}"
+            )
+            results.append(found)
+    return results
+
+
+def files_table(results: list[dict[str, object]], chunksize: int) -> str:
+    header = [
+        "rows",
+        "file MiB",
+        "rows / chunksize",
+        "resident before the run, MiB",
+        "chunked peak MiB",
+        "one-shot peak MiB",
+        "chunked s",
+        "one-shot s",
+        "`x_rollmed` agrees",
+        "files byte-identical",
+    ]
+    rows = []
+    for found in results:
+        imports, chunked_peak, chunked_s = found["chunked"]
+        _, one_shot_peak, one_shot_s = found["one-shot"]
+        rows.append(
+            [
+                f"{found['rows']:,}",
+                format_mib(found["file MiB"]),
+                f"{found['rows'] / chunksize:g}",
+                format_mib(imports),
+                format_mib(chunked_peak),
+                format_mib(one_shot_peak),
+                f"{chunked_s:.1f}",
+                f"{one_shot_s:.1f}",
+                yes_no(found["same"]),
+                yes_no(found["identical bytes"]),
+            ]
+        )
+    return markdown_table(header, rows)
+
+
+def files_summary(results: list[dict[str, object]]) -> str:
+    first, last = results[0], results[-1]
+
+    def growth(mode: str) -> str:
+        low, high = first[mode][1], last[mode][1]
+        return "n/a" if low is None or high is None else f"{round(high - low, 1) + 0.0:+.1f} MiB"
+
+    return (
+        f"From {first['rows']:,} to {last['rows']:,} rows ({last['rows'] / first['rows']:g}x the file), "
+        f"the chunked run's peak changes by {growth('chunked')}, the one-shot run's by {growth('one-shot')}."
+    )
+
+
+# --- 13. plot and report ------------------------------------------------------------------------
 
 
 def plot_rolling(timings: dict[int, dict[str, float]], n: int, path: Path) -> bool:
@@ -944,6 +1252,8 @@ def parse_settings(argv: list[str] | None = None) -> Settings:
         output_dir=args.output_dir,
         sections=sections,
         group_cases=QUICK_GROUP_CASES if args.quick else GROUP_CASES,
+        stream_river_n=STREAM_RIVER_N // 10 if args.quick else STREAM_RIVER_N,
+        file_case=QUICK_FILE_CASE if args.quick else FILE_CASE,
         partial=args.only is not None,
     )
 
@@ -1077,6 +1387,41 @@ def main(argv: list[str] | None = None) -> None:
             '"rollmed, float64" is the default (linear) median of the same Series, '
             "in float64 as pandas.\n\n"
             f"{versus_table(calls, times, None, 'pandas')}\n\n{integers_text(found)}"
+        )
+
+    if settings.runs("streaming"):
+        river_n = min(settings.stream_river_n, settings.n)
+        print(f"streaming, k={STREAM_WINDOW}, n = {settings.n:,} (river: {river_n:,}) ...", flush=True)
+        found = bench_streaming(x, river_n, settings.repeat)
+        report.add(
+            f"## Streaming: `rollmed.RollingMedian({STREAM_WINDOW})` against river, k = {STREAM_WINDOW}\n\n"
+            f"rollmed fed all {settings.n:,} values of the input above in chunks of {STREAM_CHUNK:,}, and "
+            f"the first {river_n:,} of them one Python float at a time; river's "
+            f"`stats.RollingQuantile(q=0.5, window_size={STREAM_WINDOW})` fed the same {river_n:,} one at a "
+            "time (it has no chunked update). Compare the time per value. Agreement with the one-shot "
+            'result: exact equality ("identical") or np.allclose with equal_nan ("close").\n\n'
+            f"{streaming_table(found)}\n\n{streaming_summary(found)}"
+        )
+
+    if settings.runs("files"):
+        row_counts, chunksize = settings.file_case
+        print(
+            f"files, {', '.join(f'{rows:,}' for rows in row_counts)} rows, --chunksize {chunksize:,} ...",
+            flush=True,
+        )
+        file_results = bench_files(row_counts, chunksize)
+        command = " ".join(cli_argv(Path("FILE.csv"), Path("OUT.csv"), chunksize))
+        report.add(
+            f"## Files: `python -m rollmed {command}`\n\n"
+            f"CSV files of an int column `key` ({FILE_KEYS} keys, at random) and a float64 column `x`, "
+            f"written to a temporary directory; the rolling median of `x` over {FILE_WINDOW} rows within "
+            f"each key, with `--chunksize {chunksize:,}` (chunked) and without (one-shot: the whole file "
+            "in memory). Peak memory is the peak resident set (VmHWM) of a fresh process running "
+            "`rollmed._cli.main`, one run each (after an untimed run that fills the numba cache); "
+            "its resident set before the run (pandas, numba and rollmed's kernels loaded by a warm-up "
+            "on 1,000 values) is part of every peak. Agreement: the "
+            "`x_rollmed` columns of the two outputs, np.allclose with equal_nan.\n\n"
+            f"{files_table(file_results, chunksize)}\n\n{files_summary(file_results)}"
         )
 
     name = "compare" if not settings.partial else "compare-only-" + "-".join(settings.sections)
