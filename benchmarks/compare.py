@@ -146,7 +146,14 @@ def load_peers() -> Peers:
 # --- timing -------------------------------------------------------------------------------------
 
 
+# A pause before each timed call: long enough for the previous library's thread pool to
+# stop spinning (polars' workers spin on the second core for a while after a call,
+# slowing whatever runs next by a quarter on this 2-core machine).
+SETTLE_SECONDS = 0.05
+
+
 def time_once(func: Callable[[], object]) -> float:
+    time.sleep(SETTLE_SECONDS)
     gc.collect()
     # As timeit does: a collection in the middle of a run is noise, not the library's cost.
     gc.disable()
@@ -164,12 +171,16 @@ def median_times(funcs: dict[str, Callable[[], object]], repeat: int) -> dict[st
     """The median time of each function, in seconds.
 
     The functions take turns within each round, so that a noisy moment of the shared
-    machine lands on every library alike rather than on whichever ran then.
+    machine lands on every library alike rather than on whichever ran then; and the
+    round starts one function later each time, so that none always runs right after
+    the same neighbour (whose freed memory, say, the next one's output must fault in).
     """
     times: dict[str, list[float]] = {name: [] for name in funcs}
-    for _ in range(repeat):
-        for name, func in funcs.items():
-            times[name].append(time_once(func))
+    names = list(funcs)
+    for round_number in range(repeat):
+        shift = round_number % len(names)
+        for name in names[shift:] + names[:shift]:
+            times[name].append(time_once(funcs[name]))
     return {name: statistics.median(values) for name, values in times.items()}
 
 

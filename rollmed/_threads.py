@@ -24,7 +24,7 @@ def _default_num_threads() -> int:
 
 
 _num_threads = _default_num_threads()
-_pool: ThreadPoolExecutor | None = None
+_pools: dict[int, ThreadPoolExecutor] = {}  # one per thread count asked for, kept for reuse
 _pool_lock = threading.Lock()
 
 
@@ -82,12 +82,13 @@ def set_num_threads(n: int) -> None:
 
 
 def _executor() -> ThreadPoolExecutor:
-    global _pool
+    # A pool per thread count, never shut down: a call on another thread may still be
+    # using the one it took, and switching counts back and forth creates no new threads.
     with _pool_lock:
-        if _pool is None or _pool._max_workers != _num_threads:
-            # A replaced pool is not shut down: a call on another thread may still be using it.
-            _pool = ThreadPoolExecutor(max_workers=_num_threads, thread_name_prefix="rollmed")
-        return _pool
+        pool = _pools.get(_num_threads)
+        if pool is None:
+            pool = _pools[_num_threads] = ThreadPoolExecutor(_num_threads, thread_name_prefix="rollmed")
+        return pool
 
 
 def run(tasks: Iterable[tuple], work: Callable[..., None]) -> None:
