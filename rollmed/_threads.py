@@ -7,6 +7,7 @@ compile; a thread pool over spans of the data needs neither.
 
 from __future__ import annotations
 
+import itertools
 import os
 import threading
 from collections.abc import Callable, Iterable
@@ -87,17 +88,35 @@ def _executor() -> ThreadPoolExecutor:
     with _pool_lock:
         pool = _pools.get(_num_threads)
         if pool is None:
-            pool = _pools[_num_threads] = ThreadPoolExecutor(_num_threads, thread_name_prefix="rollmed")
+            pool = _pools[_num_threads] = ThreadPoolExecutor(_num_threads - 1, thread_name_prefix="rollmed")
         return pool
 
 
 def run(tasks: Iterable[tuple], work: Callable[..., None]) -> None:
-    """Call ``work(*task)`` for every task, on up to ``get_num_threads()`` threads."""
+    """Call ``work(*task)`` for every task, on up to ``get_num_threads()`` threads.
+
+    The calling thread takes tasks too, from the same list as its helpers: it is
+    already running, while a pool thread may take a while to wake, so the call is
+    never slower than on one thread.
+    """
     tasks = list(tasks)
-    if _num_threads == 1 or len(tasks) == 1:
+    n_helpers = min(_num_threads, len(tasks)) - 1
+    if n_helpers < 1:
         for task in tasks:
             work(*task)
         return
+    taken = itertools.count()  # next() on it is atomic under the GIL: each task goes to one thread
+
+    def take_tasks() -> None:
+        while (index := next(taken)) < len(tasks):
+            work(*tasks[index])
+
     pool = _executor()
-    for future in [pool.submit(work, *task) for task in tasks]:
-        future.result()
+    helpers = [pool.submit(take_tasks) for _ in range(n_helpers)]
+    try:
+        take_tasks()
+    finally:
+        for helper in helpers:  # they write into the caller's arrays: wait for them, even on error
+            helper.exception()
+    for helper in helpers:
+        helper.result()
