@@ -32,6 +32,7 @@ import gc
 import importlib
 import os
 import platform
+import random
 import statistics
 import subprocess
 import sys
@@ -171,15 +172,17 @@ def median_times(funcs: dict[str, Callable[[], object]], repeat: int) -> dict[st
     """The median time of each function, in seconds.
 
     The functions take turns within each round, so that a noisy moment of the shared
-    machine lands on every library alike rather than on whichever ran then; and the
-    round starts one function later each time, so that none always runs right after
-    the same neighbour (whose freed memory, say, the next one's output must fault in).
+    machine lands on every library alike rather than on whichever ran then; and each
+    round runs them in a new order (seeded: the same every run), so that none always
+    runs right after the same neighbour: the call after pandas' rolling median, which
+    churns through memory, is a few ms slower whoever makes it.
     """
     times: dict[str, list[float]] = {name: [] for name in funcs}
-    names = list(funcs)
-    for round_number in range(repeat):
-        shift = round_number % len(names)
-        for name in names[shift:] + names[:shift]:
+    order = list(funcs)
+    shuffler = random.Random(SEED)
+    for _ in range(repeat):
+        shuffler.shuffle(order)
+        for name in order:
             times[name].append(time_once(funcs[name]))
     return {name: statistics.median(values) for name, values in times.items()}
 
