@@ -1,15 +1,22 @@
-"""The quickstart notebook: committed without outputs, and every cell runs without error or warning."""
+"""The notebooks: committed without outputs, and every cell runs without error or warning."""
 
 import json
 import os
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[1]
-NOTEBOOK = REPO / "notebooks" / "quickstart.ipynb"
+# Each notebook and the one figure it draws.
+NOTEBOOKS = {
+    "quickstart.ipynb": "the sample against its rolling median (and a quantile band)",
+    "streaming.ipynb": "the raw stream against its streamed medians and quantile band",
+}
 
 
-def test_notebook_is_committed_without_outputs():
-    notebook = json.loads(NOTEBOOK.read_text(encoding="utf-8"))
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_notebook_is_committed_without_outputs(name):
+    notebook = json.loads((REPO / "notebooks" / name).read_text(encoding="utf-8"))
     assert notebook["metadata"]["kernelspec"]["name"] == "python3"
     code_cells = [cell for cell in notebook["cells"] if cell["cell_type"] == "code"]
     assert code_cells
@@ -18,7 +25,9 @@ def test_notebook_is_committed_without_outputs():
         assert cell["execution_count"] is None
 
 
-def test_notebook_runs(monkeypatch):
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_notebook_runs(monkeypatch, name):
+    path = REPO / "notebooks" / name
     # Jupyter's own paths, not the deprecated legacy ones: older jupyter_core versions emit a
     # DeprecationWarning about platformdirs unless this is set, and warnings are errors here.
     monkeypatch.setenv("JUPYTER_PLATFORM_DIRS", "1")
@@ -27,12 +36,12 @@ def test_notebook_runs(monkeypatch):
     import nbformat
     from nbclient import NotebookClient
 
-    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    notebook = nbformat.read(path, as_version=4)
     client = NotebookClient(
         notebook,
         timeout=600,  # a cold numba cache compiles the kernels in the first cell that calls them
         kernel_name="python3",
-        resources={"metadata": {"path": str(NOTEBOOK.parent)}},
+        resources={"metadata": {"path": str(path.parent)}},
     )
     client.execute()  # raises CellExecutionError if a cell fails
 
@@ -45,4 +54,4 @@ def test_notebook_runs(monkeypatch):
             if output["output_type"] == "stream" and output["name"] == "stderr":
                 assert "Warning" not in output["text"], f"{cell.source}\n{output['text']}"
             images += "image/png" in output.get("data", {})
-    assert images == 1  # the plot of the sample against its rolling median
+    assert images == 1, NOTEBOOKS[name]
