@@ -96,8 +96,11 @@ def _roll_partition(part: pd.Series, **options: Any) -> pd.Series:
     return part.rollmed.window(**options).astype(np.float64)
 
 
-def _series_expanding(series, min_periods, q, interpolation):
+def _series_expanding(series, min_periods, q, interpolation, by=None):
     _api.check_quantile(q, interpolation)
+    if by is not None:  # a running median per group: one stream per key, carried along
+        streams = _ColumnStream(None, min_periods, q, interpolation, grouped=True)
+        return _carry(series, _grouped_step, streams, keys=by)
     stream = RollingMedian(None, min_periods=min_periods, q=q, interpolation=interpolation)
     return _carry(series, _expanding_step, stream)
 
@@ -143,13 +146,16 @@ class DaskSeriesAccessor:
         """
         return _series_window(self._series, window, min_periods, center, q, interpolation, closed, by)
 
-    def expanding(self, min_periods: int = 1, *, q: float = 0.5, interpolation: str = "linear") -> dd.Series:
+    def expanding(self, min_periods: int = 1, *, q: float = 0.5, interpolation: str = "linear",
+                  by: Any = None) -> dd.Series:  # fmt: skip
         """Expanding (running) median or quantile, carried across partitions in order.
 
         Parameters
         ----------
         min_periods, q, interpolation
             As for the pandas accessor.
+        by : dask.dataframe.Series, optional
+            Keys partitioned like the Series: the running median within each group.
 
         Returns
         -------
@@ -165,7 +171,7 @@ class DaskSeriesAccessor:
         >>> s.rollmed.expanding().compute().tolist()
         [2.0, 2.5, 3.0, 2.5]
         """
-        return _series_expanding(self._series, min_periods, q, interpolation)
+        return _series_expanding(self._series, min_periods, q, interpolation, by)
 
 
 @dd.extensions.register_dataframe_accessor("rollmed")
@@ -174,6 +180,11 @@ class DaskFrameAccessor:
 
     def __init__(self, frame: dd.DataFrame) -> None:
         self._frame = frame
+
+    def _key_column(self, by: Any) -> dd.Series | None:
+        if by is not None and by not in self._frame.columns:
+            raise KeyError(f"`by` names a column that does not exist: {by!r}")
+        return self._frame[by] if by is not None else None
 
     def _columns(self, exclude: list[Any], numeric_only: bool) -> list[Any]:
         columns = []
@@ -205,9 +216,7 @@ class DaskFrameAccessor:
         dask.dataframe.DataFrame
             The numeric columns but ``by``, float64.
         """
-        if by is not None and by not in self._frame.columns:
-            raise KeyError(f"`by` names a column that does not exist: {by!r}")
-        keys = self._frame[by] if by is not None else None
+        keys = self._key_column(by)
         columns = self._columns([by] if by is not None else [], numeric_only)
         results = {
             name: _series_window(
@@ -218,20 +227,23 @@ class DaskFrameAccessor:
         return dd.concat(list(results.values()), axis=1)
 
     def expanding(self, min_periods: int = 1, *, q: float = 0.5, interpolation: str = "linear",
-                  numeric_only: bool = False) -> dd.DataFrame:  # fmt: skip
+                  by: Any = None, numeric_only: bool = False) -> dd.DataFrame:  # fmt: skip
         """Expanding (running) median or quantile of every numeric column.
 
         Parameters
         ----------
         min_periods, q, interpolation, numeric_only
             As for the pandas accessor.
+        by : column name, optional
+            The running median within the groups of this column.
 
         Returns
         -------
         dask.dataframe.DataFrame
-            The numeric columns, float64.
+            The numeric columns but ``by``, float64.
         """
-        columns = self._columns([], numeric_only)
+        keys = self._key_column(by)
+        columns = self._columns([by] if by is not None else [], numeric_only)
         return dd.concat(
-            [_series_expanding(self._frame[n], min_periods, q, interpolation) for n in columns], axis=1
+            [_series_expanding(self._frame[n], min_periods, q, interpolation, keys) for n in columns], axis=1
         )

@@ -84,6 +84,13 @@ def test_groups_carry_their_states_across_partitions(client, frames):
         dask_frame["x"].rollmed.window(7, by=dask_frame["k"]).compute(),
         frame["x"].rollmed.window(7, by=frame["k"]),
     )
+    expanding = dask_frame.rollmed.expanding(by="k", q=0.75).compute()
+    assert list(expanding.columns) == ["x", "y"]
+    same(expanding["y"], frame.rollmed.expanding(by="k", q=0.75)["y"])
+    same(
+        dask_frame["x"].rollmed.expanding(by=dask_frame["k"]).compute(),
+        frame["x"].rollmed.expanding(by=frame["k"]),
+    )
 
 
 def test_matches_pandas_where_pandas_is_right(client, frames):
