@@ -117,6 +117,15 @@ class RollingMedian:
         -------
         RollingMedian
             A deep copy: feeding one does not change the other.
+
+        Examples
+        --------
+        >>> import rollmed
+        >>> stream = rollmed.RollingMedian(window=2)
+        >>> _ = stream.update([1.0, 5.0])
+        >>> checkpoint = stream.copy()
+        >>> stream.update(9.0), checkpoint.update(9.0)
+        (7.0, 7.0)
         """
         return copy.deepcopy(self)
 
@@ -149,6 +158,15 @@ class RollingMedian:
         ------
         ValueError
             If ``values`` has more than one dimension.
+
+        Examples
+        --------
+        >>> import rollmed
+        >>> stream = rollmed.RollingMedian(window=3, min_periods=1)
+        >>> stream.update([4.0, 1.0])
+        array([4. , 2.5])
+        >>> stream.update(7.0)
+        4.0
         """
         if type(values) is float and self.window is not None:  # a per-value consumer's hot path
             return self._push(self._buffer, values)

@@ -215,6 +215,15 @@ class DaskFrameAccessor:
         -------
         dask.dataframe.DataFrame
             The numeric columns but ``by``, float64.
+
+        Examples
+        --------
+        >>> import dask.dataframe as dd
+        >>> import pandas as pd
+        >>> import rollmed.dask
+        >>> frame = pd.DataFrame({"k": [1, 2, 1, 2, 1], "x": [1.0, 10.0, 3.0, 30.0, 5.0]})
+        >>> dd.from_pandas(frame, npartitions=2).rollmed.window(2, by="k").compute()["x"].tolist()
+        [nan, nan, 2.0, 20.0, 4.0]
         """
         keys = self._key_column(by)
         columns = self._columns([by] if by is not None else [], numeric_only)
@@ -241,6 +250,15 @@ class DaskFrameAccessor:
         -------
         dask.dataframe.DataFrame
             The numeric columns but ``by``, float64.
+
+        Examples
+        --------
+        >>> import dask.dataframe as dd
+        >>> import pandas as pd
+        >>> import rollmed.dask
+        >>> frame = pd.DataFrame({"x": [3.0, 1.0, 2.0, 8.0]})
+        >>> dd.from_pandas(frame, npartitions=2).rollmed.expanding().compute()["x"].tolist()
+        [3.0, 2.0, 2.0, 2.5]
         """
         keys = self._key_column(by)
         columns = self._columns([by] if by is not None else [], numeric_only)
