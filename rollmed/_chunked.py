@@ -18,34 +18,6 @@ from rollmed._stream import RollingMedian
 from rollmed._windows import group_order
 
 
-class _ColumnStream:
-    """The streaming state of one column: one stream, or one per group of ``by`` keys."""
-
-    def __init__(self, window: int, min_periods: int | None, q: float, interpolation: str, grouped: bool):
-        # Plain attributes, no closure: a dask worker process receives this pickled.
-        self._options = {"window": window, "min_periods": min_periods, "q": q, "interpolation": interpolation}
-        self._single = None if grouped else self._make()
-        self._groups: dict[Any, RollingMedian] = {}
-
-    def _make(self) -> RollingMedian:
-        options = dict(self._options)
-        return RollingMedian(options.pop("window"), **options)
-
-    def update(self, values: np.ndarray, keys: pd.Series | None) -> np.ndarray:
-        if keys is None:
-            return self._single.update(values)
-        out = np.full(len(values), np.nan)
-        codes, uniques = pd.factorize(keys, use_na_sentinel=True)
-        order, segments = group_order(codes)
-        for number, key in enumerate(uniques):
-            rows = order[segments[number] : segments[number + 1]]
-            stream = self._groups.get(key)
-            if stream is None:
-                stream = self._groups[key] = self._make()
-            out[rows] = stream.update(values[rows])
-        return out
-
-
 class _LaggedGroup:
     """One group's streams (one per column) and its rows still waiting for a result.
 

@@ -23,8 +23,31 @@ from dask import delayed
 
 import rollmed
 from rollmed import _api, _windows
-from rollmed._chunked import _ColumnStream
 from rollmed._stream import RollingMedian
+from rollmed._windows import group_order
+
+
+class _GroupStreams:
+    """One stream per group of keys: the state a grouped window carries across partitions."""
+
+    def __init__(self, window: int | None, min_periods: int | None, q: float, interpolation: str) -> None:
+        # Plain attributes, no closure: a dask worker process receives this pickled.
+        self._options = {"min_periods": min_periods, "q": q, "interpolation": interpolation}
+        self._window = window
+        self._streams: dict[Any, RollingMedian] = {}
+
+    def update(self, values: np.ndarray, keys: pd.Series) -> np.ndarray:
+        """The results of the next ``values``, each fed to its key's stream; NaN for a missing key."""
+        out = np.full(len(values), np.nan)
+        codes, uniques = pd.factorize(keys, use_na_sentinel=True)
+        order, segments = group_order(codes)
+        for number, key in enumerate(uniques):
+            rows = order[segments[number] : segments[number + 1]]
+            stream = self._streams.get(key)
+            if stream is None:
+                stream = self._streams[key] = RollingMedian(self._window, **self._options)
+            out[rows] = stream.update(values[rows])
+        return out
 
 
 def _overlap(window: Any, center: bool, closed: str | None) -> tuple[Any, Any]:
@@ -46,8 +69,8 @@ def _expanding_step(part: pd.Series, stream: RollingMedian) -> tuple[RollingMedi
 
 
 def _grouped_step(
-    part: pd.Series, keys: pd.Series, streams: _ColumnStream
-) -> tuple[_ColumnStream, pd.Series]:
+    part: pd.Series, keys: pd.Series, streams: _GroupStreams
+) -> tuple[_GroupStreams, pd.Series]:
     import copy
 
     streams = copy.deepcopy(streams)
@@ -76,7 +99,7 @@ def _series_window(series, window, min_periods, center, q, interpolation, closed
                 "`by` on a dask frame takes a trailing window of rows (no center, closed or time span)"
             )
         window = _api._check_integer("window", window)
-        streams = _ColumnStream(window, min_periods, q, interpolation, grouped=True)
+        streams = _GroupStreams(window, min_periods, q, interpolation)
         return _carry(series, _grouped_step, streams, keys=by)
     before, after = _overlap(window, center, closed)
     if isinstance(window, int):
@@ -99,7 +122,7 @@ def _roll_partition(part: pd.Series, **options: Any) -> pd.Series:
 def _series_expanding(series, min_periods, q, interpolation, by=None):
     _api.check_quantile(q, interpolation)
     if by is not None:  # a running median per group: one stream per key, carried along
-        streams = _ColumnStream(None, min_periods, q, interpolation, grouped=True)
+        streams = _GroupStreams(None, min_periods, q, interpolation)
         return _carry(series, _grouped_step, streams, keys=by)
     stream = RollingMedian(None, min_periods=min_periods, q=q, interpolation=interpolation)
     return _carry(series, _expanding_step, stream)
