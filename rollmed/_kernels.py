@@ -93,6 +93,15 @@ def _flip_overload(x):
     return lambda x: -x
 
 
+@_inline
+def _capacity(window):
+    """The power of two at or above ``window``: ``pos & (capacity - 1)`` finds a position's slot."""
+    capacity = 1
+    while capacity < window:
+        capacity *= 2
+    return capacity
+
+
 @_jit
 def new_state(window, dtype):
     """An empty engine state for windows of at most ``window`` values.
@@ -100,9 +109,7 @@ def new_state(window, dtype):
     The tuple ``(lo_keys, lo_pos, hi_keys, hi_pos, where, counts)``; the capacity is
     a power of two so that ``pos & mask`` finds the slot of a position.
     """
-    capacity = 1
-    while capacity < window:
-        capacity *= 2
+    capacity = _capacity(window)
     return (
         np.empty(capacity, dtype),
         np.empty(capacity, np.int64),
@@ -657,9 +664,7 @@ _S_SCRATCH = 4  # one value, its start and end, and its result
 def new_stream(window, min_count, q, interpolation, cap_lo, cap_hi):
     """An empty stream state for a fixed ``window`` (or 0: the running median)."""
     tracked = window > 0
-    capacity = 1
-    while capacity < window:
-        capacity *= 2
+    capacity = _capacity(window)
     if tracked:
         cap_lo = capacity
         cap_hi = capacity

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from rollmed import _api
+from rollmed import _api, _windows
 
 _SCALARS = (float, int, np.floating, np.integer)
 
@@ -84,9 +84,7 @@ class RollingMedian:
                 raise ValueError(f"`window` (={window}) must be >= 1")
         if min_periods is None:
             min_periods = window if window is not None else 1
-        min_periods = _api._check_integer("min_periods", min_periods)
-        if min_periods < 0 or (window is not None and min_periods > window):
-            raise ValueError(f"`min_periods` (={min_periods}) must be between 0 and the window")
+        min_periods = _windows._check_min_periods(min_periods, window)
         self.window = window
         self.min_periods = min_periods
         q, code = _api.check_quantile(q, interpolation)

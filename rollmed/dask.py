@@ -12,6 +12,7 @@ Needs ``pip install "rollmed[dask]"``.
 
 from __future__ import annotations
 
+import copy
 import functools
 from datetime import timedelta
 from typing import Any
@@ -71,9 +72,7 @@ def _expanding_step(part: pd.Series, stream: RollingMedian) -> tuple[RollingMedi
 def _grouped_step(
     part: pd.Series, keys: pd.Series, streams: _GroupStreams
 ) -> tuple[_GroupStreams, pd.Series]:
-    import copy
-
-    streams = copy.deepcopy(streams)
+    streams = copy.deepcopy(streams)  # a task never changes its input: dask may run it again
     values = part.to_numpy(dtype=np.float64, na_value=np.nan)
     return streams, pd.Series(streams.update(values, keys), index=part.index, name=part.name)
 
@@ -92,7 +91,7 @@ def _carry(series: dd.Series, step: Any, first_state: Any, keys: dd.Series | Non
 
 
 def _series_window(series, window, min_periods, center, q, interpolation, closed, by):
-    q_checked, _ = _api.check_quantile(q, interpolation)  # fail early, not on a worker
+    _api.check_quantile(q, interpolation)  # fail here, not on a worker
     if by is not None:
         if center or closed is not None or isinstance(window, (str, timedelta, pd.offsets.BaseOffset)):
             raise ValueError(
@@ -102,10 +101,9 @@ def _series_window(series, window, min_periods, center, q, interpolation, closed
         streams = _GroupStreams(window, min_periods, q, interpolation)
         return _carry(series, _grouped_step, streams, keys=by)
     before, after = _overlap(window, center, closed)
-    if isinstance(window, int):
-        _windows.plan_window(1, window, min_periods, center, closed, None, None, None)  # validate now
+    if _api._is_integer(window):  # validate here, not on a worker (a time span is checked above)
+        _windows.plan_window(1, window, min_periods, center, closed, None, None, None)
     meta = pd.Series([], dtype=np.float64, name=series.name)
-    del q_checked
     roll = functools.partial(
         _roll_partition, window=window, min_periods=min_periods, center=center, q=q,
         interpolation=interpolation, closed=closed,
