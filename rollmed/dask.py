@@ -1,11 +1,14 @@
 """The ``.rollmed`` accessor on dask DataFrames and Series: ``import rollmed.dask``.
 
-Windows that look a bounded way back and forth (a number of rows, a time span, centred
-or not) run partition by partition with the overlap they need (``map_overlap``). The
-expanding median and windows within groups, which reach back across any number of
-partitions, run partition after partition, each handing its streaming state
-(:class:`rollmed.RollingMedian`) to the next. Either way the result equals pandas'
-result on the whole data.
+A window reaches a bounded way back and forth: a number of rows or a time span,
+within each group when ``by`` is given. Each partition is computed by the pandas
+accessor on its own rows together with the rows around it that its windows reach,
+its *halo*: the tail of everything before it and, for centred windows, the head of
+everything after it. Halos are handed on from partition to partition, so a window
+may reach across any number of partitions, small or empty. The expanding median,
+which reaches back without bound, hands on its streaming state
+(:class:`rollmed.RollingMedian`) instead. Either way the result equals the pandas
+accessor's result on the whole data.
 
 Needs ``pip install "rollmed[dask]"``.
 """
@@ -13,7 +16,8 @@ Needs ``pip install "rollmed[dask]"``.
 from __future__ import annotations
 
 import copy
-import functools
+import operator
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -21,46 +25,236 @@ import dask.dataframe as dd
 import numpy as np
 import pandas as pd
 from dask import delayed
+from pandas.api.indexers import BaseIndexer
 
 import rollmed
 from rollmed import _api, _windows
 from rollmed._stream import RollingMedian
-from rollmed._windows import group_order
+
+# The columns of the blocks a Series is computed from: its values, and its keys under `by`.
+_VALUE, _KEY = "value", "key"
+
+
+def _is_time_span(window: Any) -> bool:
+    return isinstance(window, (str, timedelta, pd.offsets.BaseOffset))
+
+
+@dataclass(frozen=True)
+class _Reach:
+    """The rows that the windows of a row may reach, before and after it.
+
+    ``before`` and ``after`` rows, or every row within ``span`` in time (of the index,
+    or of the column ``on``); within the groups of the ``keys`` columns when given.
+    """
+
+    before: int = 0
+    after: int = 0
+    span: pd.Timedelta | None = None
+    center: bool = False
+    on: Any = None
+    keys: list[Any] = field(default_factory=list)
+
+    @property
+    def ahead(self) -> bool:
+        """Whether windows reach rows after their own."""
+        return self.after > 0 or (self.span is not None and self.center)
+
+    def _times(self, rows: pd.DataFrame) -> pd.Series:
+        # On a plain range index, by position, as the keys below.
+        return pd.Series(rows.index if self.on is None else rows[self.on].array, copy=False)
+
+    def _groups(self, values: pd.Series, rows: pd.DataFrame) -> Any:
+        keys = [rows[name].reset_index(drop=True) for name in self.keys]
+        return values.groupby(keys, sort=False, dropna=True)
+
+    def _near(self, rows: pd.DataFrame, edge: str) -> pd.DataFrame:
+        """The rows within ``span`` of the latest (``edge="max"``) or earliest ("min") time of their group."""
+        times = self._times(rows)
+        ends = self._groups(times, rows).transform(edge) if self.keys else getattr(times, edge)()
+        near = (times >= ends - self.span) if edge == "max" else (times <= ends + self.span)
+        return rows[near.to_numpy()]
+
+    def tail(self, rows: pd.DataFrame) -> pd.DataFrame:
+        """The rows that the windows of later rows may reach."""
+        if self.span is not None:
+            return self._near(rows, "max")
+        if self.keys:
+            return rows.groupby(self.keys, sort=False, dropna=True).tail(self.before)
+        return rows.iloc[len(rows) - min(self.before, len(rows)) :]
+
+    def head(self, rows: pd.DataFrame) -> pd.DataFrame:
+        """The rows that the windows of earlier rows may reach."""
+        if self.span is not None:
+            return self._near(rows, "min")
+        if self.keys:
+            return rows.groupby(self.keys, sort=False, dropna=True).head(self.after)
+        return rows.iloc[: self.after]
+
+    def check_increasing(self, rows: pd.DataFrame) -> None:
+        """Time windows across partitions need times that increase (within each group)."""
+        times = self._times(rows)
+        if times.empty:  # (pandas has no all() for an empty grouped check: its dtype is the times')
+            return
+        increasing = (
+            self._groups(times, rows).is_monotonic_increasing.all()
+            if self.keys
+            else times.is_monotonic_increasing
+        )
+        if not increasing:
+            where = "within each group " if self.keys else ""
+            raise ValueError(
+                f"a time window on a dask frame needs times that increase {where}from row to row"
+            )
+
+
+def _reach(window: Any, center: bool, closed: str | None, on: Any, keys: list[Any]) -> _Reach:
+    """How far the windows reach; the arguments already checked by the pandas accessor."""
+    if _is_time_span(window):
+        span = pd.Timedelta(_windows._time_window_nanos(window))
+        # A centred window reaches half a span each way; a whole span is enough.
+        return _Reach(span=span, center=center, on=on, keys=keys)
+    start_offset, end_offset = _api.fixed_offsets(window, center, closed)
+    return _Reach(before=max(-start_offset, 0), after=max(end_offset - 1, 0), keys=keys)
+
+
+@dataclass(frozen=True)
+class _RollSeries:
+    """A Series' rolling result from a block of its values (and keys): the pandas accessor."""
+
+    name: Any
+    options: dict[str, Any]
+    keyed: bool
+
+    def __call__(self, rows: pd.DataFrame, step: int | None = None) -> pd.Series:
+        by = rows[_KEY] if self.keyed else None
+        result = rows[_VALUE].rollmed.window(**self.options, step=step, by=by)
+        return result.astype(np.float64).rename(self.name)
+
+
+@dataclass(frozen=True)
+class _RollFrame:
+    """A frame's rolling result from a block of its rows: the pandas accessor."""
+
+    options: dict[str, Any]
+
+    def __call__(self, rows: pd.DataFrame, step: int | None = None) -> pd.DataFrame:
+        result = rows.rollmed.window(**self.options, step=step)
+        on = self.options["on"]
+        return result.astype({name: np.float64 for name in result.columns if name != on})
+
+
+def _next_tail(reach: _Reach, tail: pd.DataFrame | None, block: pd.DataFrame) -> pd.DataFrame:
+    return reach.tail(_concat([tail, block]))
+
+
+def _next_head(reach: _Reach, block: pd.DataFrame, head: pd.DataFrame | None) -> pd.DataFrame:
+    return reach.head(_concat([block, head]))
+
+
+def _concat(pieces: list[pd.DataFrame | None]) -> pd.DataFrame:
+    nonempty = [piece for piece in pieces if piece is not None and len(piece)]
+    if len(nonempty) <= 1:
+        return nonempty[0] if nonempty else next(piece for piece in pieces if piece is not None)
+    return pd.concat(nonempty)
+
+
+def _roll_block(roll, reach, tail, block, head, first_row, step) -> pd.Series | pd.DataFrame:
+    """The results of ``block``'s rows: computed with its halo, then the halo's rows dropped."""
+    rows = _concat([tail, block, head])
+    if reach.span is not None:
+        reach.check_increasing(rows)
+    before = 0 if tail is None else len(tail)
+    result = roll(rows).iloc[before : before + len(block)]
+    # pandas' step counts rows from the first row of the whole data.
+    return result.iloc[(-first_row) % step :: step] if step > 1 else result
+
+
+def _with_halos(blocks: list[Any], meta: Any, roll: Any, reach: _Reach, step: int, divisions: Any) -> Any:
+    """Each block's results, its halo handed on from block to block.
+
+    ``roll`` computes the results of a block (the pandas accessor), ``step`` is
+    applied here, counting rows from the first row of the whole data.
+    """
+    tails = [None]
+    for block in blocks[:-1]:
+        tails.append(delayed(_next_tail)(reach, tails[-1], block))
+    heads = [None]
+    if reach.ahead:
+        for block in reversed(blocks[1:]):
+            heads.append(delayed(_next_head)(reach, block, heads[-1]))
+    heads = heads[::-1] if reach.ahead else heads * len(blocks)
+    first_rows = [0]
+    if step > 1:
+        for block in blocks[:-1]:
+            first_rows.append(delayed(operator.add)(first_rows[-1], delayed(len)(block)))
+    else:
+        first_rows *= len(blocks)
+    results = [
+        delayed(_roll_block)(roll, reach, tail, block, head, first_row, step)
+        for tail, block, head, first_row in zip(tails, blocks, heads, first_rows, strict=True)
+    ]
+    return dd.from_delayed(results, meta=meta, divisions=divisions, verify_meta=False)
+
+
+def _check_window(window: Any) -> None:
+    if isinstance(window, BaseIndexer):
+        raise ValueError("a window indexer needs the whole data at once; it does not go with a dask frame")
+
+
+def _check_keys(series: dd.Series, keys: Any) -> dd.Series:
+    if not isinstance(keys, dd.Series):
+        raise TypeError(f"`by` on a dask Series must be a dask Series of keys, got {type(keys).__name__}")
+    if keys.npartitions != series.npartitions:
+        raise ValueError(
+            f"`by` must be partitioned like the Series: it has {keys.npartitions} partitions, "
+            f"the Series {series.npartitions}"
+        )
+    return keys
+
+
+def _pair(values: pd.Series, keys: pd.Series | None) -> pd.DataFrame:
+    """A block of a Series' values and, under `by`, their keys, row by row."""
+    if keys is None:
+        return pd.DataFrame({_VALUE: values})
+    if len(keys) != len(values):
+        raise ValueError(
+            f"`by` must have one key per row: a partition has {len(values)} rows, {len(keys)} keys"
+        )
+    return pd.DataFrame({_VALUE: values, _KEY: keys.to_numpy()}, index=values.index)
+
+
+def _series_window(series, window, min_periods, center, q, interpolation, closed, step, by):
+    _check_window(window)
+    keys = _check_keys(series, by) if by is not None else None
+    options = {"window": window, "min_periods": min_periods, "center": center, "q": q,
+               "interpolation": interpolation, "closed": closed}  # fmt: skip
+    roll = _RollSeries(series.name, options, keyed=keys is not None)
+    # The pandas accessor on the empty meta checks every argument here, not on a worker.
+    meta = roll(_pair(series._meta, keys._meta if keys is not None else None), step)
+    reach = _reach(window, center, closed, None, [_KEY] if keys is not None else [])
+    key_parts = keys.to_delayed() if keys is not None else [None] * series.npartitions
+    blocks = [delayed(_pair)(part, key) for part, key in zip(series.to_delayed(), key_parts, strict=True)]
+    return _with_halos(blocks, meta, roll, reach, step or 1, series.divisions)
 
 
 class _GroupStreams:
-    """One stream per group of keys: the state a grouped window carries across partitions."""
+    """One stream per group of keys: the state a grouped running median carries across partitions."""
 
-    def __init__(self, window: int | None, min_periods: int | None, q: float, interpolation: str) -> None:
+    def __init__(self, min_periods: int | None, q: float, interpolation: str) -> None:
         # Plain attributes, no closure: a dask worker process receives this pickled.
         self._options = {"min_periods": min_periods, "q": q, "interpolation": interpolation}
-        self._window = window
         self._streams: dict[Any, RollingMedian] = {}
 
-    def update(self, values: np.ndarray, keys: pd.Series) -> np.ndarray:
+    def update(self, values: np.ndarray, keys: pd.DataFrame) -> np.ndarray:
         """The results of the next ``values``, each fed to its key's stream; NaN for a missing key."""
         out = np.full(len(values), np.nan)
-        codes, uniques = pd.factorize(keys, use_na_sentinel=True)
-        order, segments = group_order(codes)
-        for number, key in enumerate(uniques):
-            rows = order[segments[number] : segments[number + 1]]
+        groups = keys.reset_index(drop=True).groupby(list(keys.columns), sort=False, dropna=True)
+        for key, rows in groups.indices.items():
             stream = self._streams.get(key)
             if stream is None:
-                stream = self._streams[key] = RollingMedian(self._window, **self._options)
+                stream = self._streams[key] = RollingMedian(None, **self._options)
             out[rows] = stream.update(values[rows])
         return out
-
-
-def _overlap(window: Any, center: bool, closed: str | None) -> tuple[Any, Any]:
-    """The rows (or the time span) before and after a partition that its windows reach."""
-    if isinstance(window, (str, timedelta, pd.offsets.BaseOffset)):
-        # dask keeps the neighbours' rows strictly inside the overlap, while pandas'
-        # windows may include their ends (``closed``, centred windows): take a whole
-        # span and a tick more on each side the windows reach.
-        reach = pd.Timedelta(pd.tseries.frequencies.to_offset(window).nanos) + pd.Timedelta(1, "ns")
-        return (reach, reach) if center else (reach, pd.Timedelta(0))
-    start_offset, end_offset = _api.fixed_offsets(_api._check_integer("window", window), center, closed)
-    return max(-start_offset, 0), max(end_offset - 1, 0)
 
 
 def _expanding_step(part: pd.Series, stream: RollingMedian) -> tuple[RollingMedian, pd.Series]:
@@ -70,14 +264,15 @@ def _expanding_step(part: pd.Series, stream: RollingMedian) -> tuple[RollingMedi
 
 
 def _grouped_step(
-    part: pd.Series, keys: pd.Series, streams: _GroupStreams
+    part: pd.Series, keys: pd.Series | pd.DataFrame, streams: _GroupStreams
 ) -> tuple[_GroupStreams, pd.Series]:
     streams = copy.deepcopy(streams)  # a task never changes its input: dask may run it again
     values = part.to_numpy(dtype=np.float64, na_value=np.nan)
+    keys = keys.to_frame() if isinstance(keys, pd.Series) else keys
     return streams, pd.Series(streams.update(values, keys), index=part.index, name=part.name)
 
 
-def _carry(series: dd.Series, step: Any, first_state: Any, keys: dd.Series | None = None) -> dd.Series:
+def _carry(series: dd.Series, step: Any, first_state: Any, keys: Any = None) -> dd.Series:
     """Run ``step`` partition after partition, each handing its state on to the next."""
     parts = series.to_delayed()
     key_parts = keys.to_delayed() if keys is not None else [None] * len(parts)
@@ -90,38 +285,10 @@ def _carry(series: dd.Series, step: Any, first_state: Any, keys: dd.Series | Non
     return dd.from_delayed(results, meta=meta, divisions=series.divisions, verify_meta=False)
 
 
-def _series_window(series, window, min_periods, center, q, interpolation, closed, by):
-    _api.check_quantile(q, interpolation)  # fail here, not on a worker
-    if by is not None:
-        if center or closed is not None or isinstance(window, (str, timedelta, pd.offsets.BaseOffset)):
-            raise ValueError(
-                "`by` on a dask frame takes a trailing window of rows (no center, closed or time span)"
-            )
-        window = _api._check_integer("window", window)
-        streams = _GroupStreams(window, min_periods, q, interpolation)
-        return _carry(series, _grouped_step, streams, keys=by)
-    before, after = _overlap(window, center, closed)
-    if _api._is_integer(window):  # validate here, not on a worker (a time span is checked above)
-        _windows.plan_window(1, window, min_periods, center, closed, None, None, None)
-    meta = pd.Series([], dtype=np.float64, name=series.name)
-    roll = functools.partial(
-        _roll_partition, window=window, min_periods=min_periods, center=center, q=q,
-        interpolation=interpolation, closed=closed,
-    )  # fmt: skip
-    return series.map_overlap(roll, before, after, meta=meta)
-
-
-def _roll_partition(part: pd.Series, **options: Any) -> pd.Series:
-    # A module-level function pickles by reference: a worker imports rollmed.dask, and so
-    # registers the pandas accessor, before it runs this.
-    return part.rollmed.window(**options).astype(np.float64)
-
-
-def _series_expanding(series, min_periods, q, interpolation, by=None):
+def _series_expanding(series, min_periods, q, interpolation, keys=None):
     _api.check_quantile(q, interpolation)
-    if by is not None:  # a running median per group: one stream per key, carried along
-        streams = _GroupStreams(None, min_periods, q, interpolation)
-        return _carry(series, _grouped_step, streams, keys=by)
+    if keys is not None:  # a running median per group: one stream per key, carried along
+        return _carry(series, _grouped_step, _GroupStreams(min_periods, q, interpolation), keys=keys)
     stream = RollingMedian(None, min_periods=min_periods, q=q, interpolation=interpolation)
     return _carry(series, _expanding_step, stream)
 
@@ -141,15 +308,15 @@ class DaskSeriesAccessor:
 
     def window(self, window: Any, min_periods: int | None = None, center: bool = False, *,
                q: float = 0.5, interpolation: str = "linear", closed: str | None = None,
-               by: Any = None) -> dd.Series:  # fmt: skip
+               step: int | None = None, by: Any = None) -> dd.Series:  # fmt: skip
         """Rolling median or quantile; see ``pandas.Series.rollmed.window``.
 
         Parameters
         ----------
-        window, min_periods, center, q, interpolation, closed
-            As for the pandas accessor.
+        window, min_periods, center, q, interpolation, closed, step
+            As for the pandas accessor; a time window needs times that increase.
         by : dask.dataframe.Series, optional
-            Keys partitioned like the Series: a trailing window of rows within groups.
+            Keys partitioned like the Series: windows within groups.
 
         Returns
         -------
@@ -164,8 +331,10 @@ class DaskSeriesAccessor:
         >>> s = dd.from_pandas(pd.Series([1.0, 3.0, -1.0, -3.0, 5.0, 3.0]), npartitions=2)
         >>> s.rollmed.window(3).compute().tolist()
         [nan, nan, 1.0, -1.0, -1.0, 3.0]
+        >>> s.rollmed.window(3, center=True, step=2).compute().tolist()
+        [nan, -1.0, 3.0]
         """
-        return _series_window(self._series, window, min_periods, center, q, interpolation, closed, by)
+        return _series_window(self._series, window, min_periods, center, q, interpolation, closed, step, by)
 
     def expanding(self, min_periods: int = 1, *, q: float = 0.5, interpolation: str = "linear",
                   by: Any = None) -> dd.Series:  # fmt: skip
@@ -192,7 +361,8 @@ class DaskSeriesAccessor:
         >>> s.rollmed.expanding().compute().tolist()
         [2.0, 2.5, 3.0, 2.5]
         """
-        return _series_expanding(self._series, min_periods, q, interpolation, by)
+        keys = _check_keys(self._series, by) if by is not None else None
+        return _series_expanding(self._series, min_periods, q, interpolation, keys)
 
 
 @dd.extensions.register_dataframe_accessor("rollmed")
@@ -202,40 +372,29 @@ class DaskFrameAccessor:
     def __init__(self, frame: dd.DataFrame) -> None:
         self._frame = frame
 
-    def _key_column(self, by: Any) -> dd.Series | None:
-        if by is not None and by not in self._frame.columns:
-            raise KeyError(f"`by` names a column that does not exist: {by!r}")
-        return self._frame[by] if by is not None else None
-
-    def _columns(self, exclude: list[Any], numeric_only: bool) -> list[Any]:
-        columns = []
-        for name, dtype in self._frame.dtypes.items():
-            if name in exclude:
-                continue
-            if rollmed.accessor._is_supported(dtype):
-                columns.append(name)
-            elif not numeric_only:
-                raise TypeError(
-                    f"column {name!r} has dtype {dtype!s}: pass numeric_only=True to leave it out"
-                )
-        return columns
+    def _keys(self, by: Any) -> list[Any]:
+        names = [] if by is None else by if isinstance(by, list) else [by]
+        missing = [name for name in names if name not in self._frame.columns]
+        if missing:
+            raise KeyError(f"`by` names columns that do not exist: {missing!r}")
+        return names
 
     def window(self, window: Any, min_periods: int | None = None, center: bool = False, *,
                q: float = 0.5, interpolation: str = "linear", closed: str | None = None,
-               by: Any = None, numeric_only: bool = False) -> dd.DataFrame:  # fmt: skip
-        """Rolling median or quantile of every numeric column; ``by`` names a key column.
+               step: int | None = None, on: Any = None, by: Any = None,
+               numeric_only: bool = False) -> dd.DataFrame:  # fmt: skip
+        """Rolling median or quantile of every numeric column; ``by`` names key columns.
 
         Parameters
         ----------
-        window, min_periods, center, q, interpolation, closed, numeric_only
-            As for the pandas accessor.
-        by : column name, optional
-            A trailing window of rows within the groups of this column.
+        window, min_periods, center, q, interpolation, closed, step, on, by, numeric_only
+            As for the pandas accessor; a time window needs times that increase
+            (within each group).
 
         Returns
         -------
         dask.dataframe.DataFrame
-            The numeric columns but ``by``, float64.
+            The numeric columns but ``by``, float64 (and ``on``, as it is).
 
         Examples
         --------
@@ -246,15 +405,14 @@ class DaskFrameAccessor:
         >>> dd.from_pandas(frame, npartitions=2).rollmed.window(2, by="k").compute()["x"].tolist()
         [nan, nan, 2.0, 20.0, 4.0]
         """
-        keys = self._key_column(by)
-        columns = self._columns([by] if by is not None else [], numeric_only)
-        results = {
-            name: _series_window(
-                self._frame[name], window, min_periods, center, q, interpolation, closed, keys
-            )
-            for name in columns
-        }
-        return dd.concat(list(results.values()), axis=1)
+        _check_window(window)
+        roll = _RollFrame({"window": window, "min_periods": min_periods, "center": center, "q": q,
+                           "interpolation": interpolation, "closed": closed, "on": on, "by": by,
+                           "numeric_only": numeric_only})  # fmt: skip
+        # The pandas accessor on the empty meta checks every argument here, not on a worker.
+        meta = roll(self._frame._meta, step)
+        reach = _reach(window, center, closed, on, self._keys(by))
+        return _with_halos(self._frame.to_delayed(), meta, roll, reach, step or 1, self._frame.divisions)
 
     def expanding(self, min_periods: int = 1, *, q: float = 0.5, interpolation: str = "linear",
                   by: Any = None, numeric_only: bool = False) -> dd.DataFrame:  # fmt: skip
@@ -264,8 +422,8 @@ class DaskFrameAccessor:
         ----------
         min_periods, q, interpolation, numeric_only
             As for the pandas accessor.
-        by : column name, optional
-            The running median within the groups of this column.
+        by : column name or list of names, optional
+            The running median within the groups of these columns.
 
         Returns
         -------
@@ -281,8 +439,13 @@ class DaskFrameAccessor:
         >>> dd.from_pandas(frame, npartitions=2).rollmed.expanding().compute()["x"].tolist()
         [3.0, 2.0, 2.0, 2.5]
         """
-        keys = self._key_column(by)
-        columns = self._columns([by] if by is not None else [], numeric_only)
-        return dd.concat(
-            [_series_expanding(self._frame[n], min_periods, q, interpolation, keys) for n in columns], axis=1
-        )
+        keys = self._keys(by)
+        # The pandas accessor on the empty meta checks the keywords and the columns.
+        columns = self._frame._meta.rollmed.expanding(
+            min_periods, q=q, interpolation=interpolation, by=by, numeric_only=numeric_only
+        ).columns
+        key_frame = self._frame[keys] if keys else None
+        results = [
+            _series_expanding(self._frame[n], min_periods, q, interpolation, key_frame) for n in columns
+        ]
+        return dd.concat(results, axis=1)
