@@ -14,13 +14,14 @@ costs in fresh subprocesses and peak memory, time windows ("1h" over irregular
 timestamps), rolling medians within groups (``by=``), a rolling quantile, exact
 integer medians, the streaming ``rollmed.RollingMedian`` against river (chunked and one
 value at a time) and the peak memory of ``python -m rollmed`` on growing CSV files with
-and without ``--chunksize``, then prints markdown tables and writes them, with a log-log plot of
+and without ``--chunksize``, and ``rollmed.dask`` against dask's own rolling
+median, then prints markdown tables and writes them, with a log-log plot of
 time against window, to ``benchmarks/results/`` (``compare.md``; a run with ``--only``
 writes ``compare-only-<sections>.md`` instead, so as not to replace the full report).
 
 Every time is the median of several warm runs, each library called in turn within a
 round, on a noisy shared machine: read ratios, not single milliseconds. Missing
-optional peers (bottleneck, scipy, polars, river, matplotlib) are reported as "n/a".
+optional peers (bottleneck, scipy, polars, river, dask, matplotlib) are reported as "n/a".
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ MIB = 1024 * 1024
 # The sections, in the order they run; --only picks some of them.
 SECTIONS = (
     "rolling", "expanding", "columns", "startup", "memory", "time", "groups", "quantile", "integers",
-    "streaming", "files",
+    "streaming", "files", "dask",
 )  # fmt: skip
 
 TIME_WINDOW = "1h"
@@ -90,6 +91,10 @@ FILE_KEYS = 100
 # (row counts, --chunksize): every file is at least 20 chunks, full run and --quick
 FILE_CASE = ((1_000_000, 2_000_000, 4_000_000), 50_000)
 QUICK_FILE_CASE = ((100_000, 200_000, 400_000), 5_000)
+DASK_PARTITIONS = 16
+DASK_WINDOW = 101
+DASK_GROUP_WINDOW = 11
+DASK_GROUPS = 1_000
 
 ROLLMED_SERIES = "rollmed (Series)"
 ROLLMED_NDARRAY = "rollmed (ndarray)"
@@ -1140,6 +1145,92 @@ def files_summary(results: list[dict[str, object]]) -> str:
 # --- 13. plot and report ------------------------------------------------------------------------
 
 
+# --- 12. dask -----------------------------------------------------------------------------------
+
+
+def bench_dask(x: np.ndarray, repeat: int) -> list[tuple[str, dict[str, str], dict[str, float], bool]] | None:
+    """rollmed.dask against dask's own rolling median, on dask's threads in this process.
+
+    Each case: the calls, their times and whether rollmed.dask agrees with the pandas
+    accessor on the whole frame (dask's own result is compared the same way).
+    """
+    dd, dask = optional_import("dask.dataframe"), optional_import("dask")
+    if dd is None or dask is None:
+        return None
+    import rollmed.dask  # noqa: F401  (registers the dask accessor)
+
+    keys = np.random.default_rng(SEED + 20).integers(0, DASK_GROUPS, len(x))
+    frame = pd.DataFrame({"key": keys, "x": x}, index=irregular_times(len(x), SEED + 1))
+    ddf = dd.from_pandas(frame, npartitions=DASK_PARTITIONS)
+    k, kg = DASK_WINDOW, DASK_GROUP_WINDOW
+    cases = [
+        (
+            f"k = {k}",
+            {"rollmed.dask": f'ddf["x"].rollmed.window({k})', "dask": f'ddf["x"].rolling({k}).median()'},
+            lambda: ddf["x"].rollmed.window(k),
+            lambda: ddf["x"].rolling(k).median(),
+            lambda: frame["x"].rollmed.window(k),
+        ),
+        (
+            f'"{TIME_WINDOW}"',
+            {
+                "rollmed.dask": f'ddf["x"].rollmed.window("{TIME_WINDOW}")',
+                "dask": f'ddf["x"].rolling("{TIME_WINDOW}").median()',
+            },
+            lambda: ddf["x"].rollmed.window(TIME_WINDOW),
+            lambda: ddf["x"].rolling(TIME_WINDOW).median(),
+            lambda: frame["x"].rollmed.window(TIME_WINDOW),
+        ),
+        (
+            f"k = {kg} within {DASK_GROUPS:,} groups",
+            {
+                "rollmed.dask": f'ddf.rollmed.window({kg}, by="key")["x"]',
+                "dask": f'ddf.groupby("key")["x"].rolling({kg}).median()',
+            },
+            lambda: ddf.rollmed.window(kg, by="key")["x"],
+            lambda: ddf.groupby("key")["x"].rolling(kg).median(),
+            lambda: frame.rollmed.window(kg, by="key")["x"],
+        ),
+        (
+            "expanding",
+            {"rollmed.dask": 'ddf["x"].rollmed.expanding()', "dask": "(none)"},
+            lambda: ddf["x"].rollmed.expanding(),
+            None,
+            lambda: frame["x"].rollmed.expanding(),
+        ),
+    ]
+    results = []
+    with dask.config.set(scheduler="threads"):
+        for name, calls, ours, theirs, whole in cases:
+            contenders = {"rollmed.dask": lambda ours=ours: ours().compute()}
+            if theirs is not None:
+                contenders["dask"] = lambda theirs=theirs: theirs().compute()
+            contenders = warm_up(contenders)
+            same = agrees(contenders["rollmed.dask"](), as_float_array(whole()))
+            times = median_times(contenders, repeat)
+            print(f"  {name}: " + ", ".join(f"{who} {format_ms(t)} ms" for who, t in times.items()))
+            results.append((name, calls, times, same))
+    return results
+
+
+def dask_table(results: list[tuple[str, dict[str, str], dict[str, float], bool]]) -> str:
+    header = ["window", "rollmed.dask", "dask", "rollmed.dask ms", "dask ms", "dask / rollmed.dask"]
+    header.append("rollmed.dask agrees with the pandas accessor")
+    rows = [
+        [
+            name,
+            f"`{calls['rollmed.dask']}`",
+            f"`{calls['dask']}`",
+            format_ms(times.get("rollmed.dask")),
+            format_ms(times.get("dask")),
+            speedup(times.get("dask"), times.get("rollmed.dask")),
+            yes_no(same),
+        ]
+        for name, calls, times, same in results
+    ]
+    return markdown_table(header, rows)
+
+
 def plot_rolling(timings: dict[int, dict[str, float]], n: int, path: Path) -> bool:
     matplotlib = optional_import("matplotlib")
     if matplotlib is None:
@@ -1436,6 +1527,19 @@ def main(argv: list[str] | None = None) -> None:
             "on 1,000 values) is part of every peak. Agreement: the "
             "`x_rollmed` columns of the two outputs, np.allclose with equal_nan.\n\n"
             f"{files_table(file_results, chunksize)}\n\n{files_summary(file_results)}"
+        )
+
+    if settings.runs("dask"):
+        print(f"dask, {DASK_PARTITIONS} partitions, n = {settings.n:,} ...", flush=True)
+        dask_results = bench_dask(x, settings.repeat)
+        report.add(
+            f"## Dask: `import rollmed.dask`, n = {settings.n:,} rows in {DASK_PARTITIONS} partitions\n\n"
+            "A dask DataFrame made by `dd.from_pandas` of the float64 input above on the irregular "
+            f"timestamps of the time-window section, with an int column `key` ({DASK_GROUPS:,} keys, at "
+            "random); `.compute()` on dask's threaded scheduler in this process (both cores). dask has no "
+            "expanding median. Agreement: rollmed.dask's result against the pandas accessor on the whole "
+            "frame, np.allclose with equal_nan.\n\n"
+            + (dask_table(dask_results) if dask_results is not None else "dask is not installed: n/a.")
         )
 
     name = "compare" if not settings.partial else "compare-only-" + "-".join(settings.sections)

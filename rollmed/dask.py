@@ -144,11 +144,12 @@ class _RollFrame:
 
 
 def _next_tail(reach: _Reach, tail: pd.DataFrame | None, block: pd.DataFrame) -> pd.DataFrame:
-    return reach.tail(_concat([tail, block]))
+    # The tail of (tail, block) is the tail of (tail, the block's tail): no copy of the whole block.
+    return reach.tail(_concat([tail, reach.tail(block)]))
 
 
 def _next_head(reach: _Reach, block: pd.DataFrame, head: pd.DataFrame | None) -> pd.DataFrame:
-    return reach.head(_concat([block, head]))
+    return reach.head(_concat([reach.head(block), head]))
 
 
 def _concat(pieces: list[pd.DataFrame | None]) -> pd.DataFrame:
@@ -158,7 +159,15 @@ def _concat(pieces: list[pd.DataFrame | None]) -> pd.DataFrame:
     return pd.concat(nonempty)
 
 
-def _roll_block(roll, reach, tail, block, head, first_row, step) -> pd.Series | pd.DataFrame:
+def _roll_block(
+    roll: _RollSeries | _RollFrame,
+    reach: _Reach,
+    tail: pd.DataFrame | None,
+    block: pd.DataFrame,
+    head: pd.DataFrame | None,
+    first_row: int,
+    step: int,
+) -> pd.Series | pd.DataFrame:
     """The results of ``block``'s rows: computed with its halo, then the halo's rows dropped."""
     rows = _concat([tail, block, head])
     if reach.span is not None:
@@ -169,7 +178,9 @@ def _roll_block(roll, reach, tail, block, head, first_row, step) -> pd.Series | 
     return result.iloc[(-first_row) % step :: step] if step > 1 else result
 
 
-def _with_halos(blocks: list[Any], meta: Any, roll: Any, reach: _Reach, step: int, divisions: Any) -> Any:
+def _with_halos(
+    blocks: list[Any], meta: Any, roll: _RollSeries | _RollFrame, reach: _Reach, step: int, divisions: Any
+) -> Any:
     """Each block's results, its halo handed on from block to block.
 
     ``roll`` computes the results of a block (the pandas accessor), ``step`` is
