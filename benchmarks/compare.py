@@ -1137,17 +1137,14 @@ def files_summary(results: list[dict[str, object]]) -> str:
     )
 
 
-# --- 13. plot and report ------------------------------------------------------------------------
-
-
-# --- 12. dask -----------------------------------------------------------------------------------
+# --- 13. dask -----------------------------------------------------------------------------------
 
 
 def bench_dask(x: np.ndarray, repeat: int) -> list[tuple[str, dict[str, str], dict[str, float], bool]] | None:
     """rollmed.dask against dask's own rolling median, on dask's threads in this process.
 
     Each case: the calls, their times and whether rollmed.dask agrees with the pandas
-    accessor on the whole frame (dask's own result is compared the same way).
+    accessor on the whole frame.
     """
     dd, dask = optional_import("dask.dataframe"), optional_import("dask")
     if dd is None or dask is None:
@@ -1157,54 +1154,30 @@ def bench_dask(x: np.ndarray, repeat: int) -> list[tuple[str, dict[str, str], di
     keys = np.random.default_rng(SEED + 20).integers(0, DASK_GROUPS, len(x))
     frame = pd.DataFrame({"key": keys, "x": x}, index=irregular_times(len(x), SEED + 1))
     ddf = dd.from_pandas(frame, npartitions=DASK_PARTITIONS)
-    k, kg = DASK_WINDOW, DASK_GROUP_WINDOW
+    k, kg, span = DASK_WINDOW, DASK_GROUP_WINDOW, TIME_WINDOW
+    # (case, rollmed's call, dask's call): each call a function of the frame, dask's or
+    # pandas' alike (the accessors take the same arguments), and its text for the table.
     cases = [
-        (
-            f"k = {k}",
-            {"rollmed.dask": f'ddf["x"].rollmed.window({k})', "dask": f'ddf["x"].rolling({k}).median()'},
-            lambda: ddf["x"].rollmed.window(k),
-            lambda: ddf["x"].rolling(k).median(),
-            lambda: frame["x"].rollmed.window(k),
-        ),
-        (
-            f'"{TIME_WINDOW}"',
-            {
-                "rollmed.dask": f'ddf["x"].rollmed.window("{TIME_WINDOW}")',
-                "dask": f'ddf["x"].rolling("{TIME_WINDOW}").median()',
-            },
-            lambda: ddf["x"].rollmed.window(TIME_WINDOW),
-            lambda: ddf["x"].rolling(TIME_WINDOW).median(),
-            lambda: frame["x"].rollmed.window(TIME_WINDOW),
-        ),
-        (
-            f"k = {kg} within {DASK_GROUPS:,} groups",
-            {
-                "rollmed.dask": f'ddf.rollmed.window({kg}, by="key")["x"]',
-                "dask": f'ddf.groupby("key")["x"].rolling({kg}).median()',
-            },
-            lambda: ddf.rollmed.window(kg, by="key")["x"],
-            lambda: ddf.groupby("key")["x"].rolling(kg).median(),
-            lambda: frame.rollmed.window(kg, by="key")["x"],
-        ),
-        (
-            "expanding",
-            {"rollmed.dask": 'ddf["x"].rollmed.expanding()', "dask": "(none)"},
-            lambda: ddf["x"].rollmed.expanding(),
-            None,
-            lambda: frame["x"].rollmed.expanding(),
-        ),
-    ]
+        (f"k = {k}", lambda f: f["x"].rollmed.window(k), lambda f: f["x"].rolling(k).median(),
+         f'ddf["x"].rollmed.window({k})', f'ddf["x"].rolling({k}).median()'),
+        (f'"{span}"', lambda f: f["x"].rollmed.window(span), lambda f: f["x"].rolling(span).median(),
+         f'ddf["x"].rollmed.window("{span}")', f'ddf["x"].rolling("{span}").median()'),
+        (f"k = {kg} within {DASK_GROUPS:,} groups", lambda f: f.rollmed.window(kg, by="key")["x"],
+         lambda f: f.groupby("key")["x"].rolling(kg).median(),
+         f'ddf.rollmed.window({kg}, by="key")["x"]', f'ddf.groupby("key")["x"].rolling({kg}).median()'),
+        ("expanding", lambda f: f["x"].rollmed.expanding(), None, 'ddf["x"].rollmed.expanding()', "(none)"),
+    ]  # fmt: skip
     results = []
     with dask.config.set(scheduler="threads"):
-        for name, calls, ours, theirs, whole in cases:
-            contenders = {"rollmed.dask": lambda ours=ours: ours().compute()}
+        for name, ours, theirs, ours_text, theirs_text in cases:
+            contenders = {"rollmed.dask": lambda ours=ours: ours(ddf).compute()}
             if theirs is not None:
-                contenders["dask"] = lambda theirs=theirs: theirs().compute()
+                contenders["dask"] = lambda theirs=theirs: theirs(ddf).compute()
             contenders = warm_up(contenders)
-            same = agrees(contenders["rollmed.dask"](), as_float_array(whole()))
+            same = agrees(contenders["rollmed.dask"](), as_float_array(ours(frame)))
             times = median_times(contenders, repeat)
             print(f"  {name}: " + ", ".join(f"{who} {format_ms(t)} ms" for who, t in times.items()))
-            results.append((name, calls, times, same))
+            results.append((name, {"rollmed.dask": ours_text, "dask": theirs_text}, times, same))
     return results
 
 
@@ -1224,6 +1197,9 @@ def dask_table(results: list[tuple[str, dict[str, str], dict[str, float], bool]]
         for name, calls, times, same in results
     ]
     return markdown_table(header, rows)
+
+
+# --- 14. plot and report ------------------------------------------------------------------------
 
 
 def plot_rolling(timings: dict[int, dict[str, float]], n: int, path: Path) -> bool:
