@@ -297,10 +297,10 @@ def _carry(series: dd.Series, step: Any, first_state: Any, keys: Any = None) -> 
 
 
 def _series_expanding(series, min_periods, q, interpolation, keys=None):
-    _api.check_quantile(q, interpolation)
+    # Made here even for groups, so that a bad argument fails now and not on a worker.
+    stream = RollingMedian(None, min_periods=min_periods, q=q, interpolation=interpolation)
     if keys is not None:  # a running median per group: one stream per key, carried along
         return _carry(series, _grouped_step, _GroupStreams(min_periods, q, interpolation), keys=keys)
-    stream = RollingMedian(None, min_periods=min_periods, q=q, interpolation=interpolation)
     return _carry(series, _expanding_step, stream)
 
 

@@ -199,6 +199,10 @@ def test_errors_are_raised_before_anything_runs(frames):
         dask_frame["x"].rollmed.window(5, step=0)
     with pytest.raises(ValueError, match="`step`"):
         dask_frame.rollmed.window(5, step=2, by="k", numeric_only=True)
+    with pytest.raises(ValueError, match="`min_periods`"):
+        dask_frame["x"].rollmed.expanding(min_periods=-1, by=dask_frame["k"])
+    with pytest.raises(ValueError, match="`interpolation`"):
+        dask_frame.rollmed.expanding(interpolation="middle", by="k")
     with pytest.raises(KeyError, match="nope"):
         dask_frame.rollmed.window(5, by="nope")
     with pytest.raises(KeyError, match="nope"):
