@@ -204,7 +204,9 @@ def _along_axis(
 ) -> np.ndarray:
     """Fixed windows along ``axis`` of a validated array, with bottleneck's dtype rule."""
     moved = np.moveaxis(array, axis, -1)
-    rows = moved.reshape(math.prod(moved.shape[:-1]), moved.shape[-1]).astype(np.float64, copy=False)
+    # One copy at most: to float64 in C order, which the reshape then only views.
+    as_float = moved.astype(np.float64, order="C", copy=False)
+    rows = as_float.reshape(math.prod(moved.shape[:-1]), moved.shape[-1])
     out, _ = run_fixed(rows, None, start_offset, end_offset, 1, min_count, q, code)
     out = np.moveaxis(out.reshape(moved.shape), -1, axis)
     return out.astype(_result_dtype(array.dtype), copy=False)

@@ -196,23 +196,28 @@ def _data_errors() -> tuple[type[BaseException], ...]:
     return errors
 
 
-def _read(path: Path) -> pd.DataFrame:
-    file_format = _file_format(path, "input")
+def _check_input(path: Path) -> None:
     if not path.exists():
         raise CLIError(f"no such file: {path}")
     if path.is_dir():
         raise CLIError(f"{path} is a directory, not a file")
-    if file_format == "parquet":
-        _require_pyarrow()
+
+
+def _reason(exc: BaseException) -> object:
+    """What went wrong, in a line: an OS error's own words, else the exception's."""
+    return exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+
+
+def _read(path: Path) -> pd.DataFrame:
+    _check_input(path)
     try:
-        if file_format == "csv":
+        if _file_format(path, "input") == "csv":
             return pd.read_csv(path)
         frame = pd.read_parquet(path, engine="pyarrow")
     except ImportError as exc:  # an optional dependency pandas needs for this file, such as a codec
         raise CLIError(f"cannot read {path}: {exc}") from exc
     except _data_errors() as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
-        raise CLIError(f"cannot read {path}: {reason}") from exc
+        raise CLIError(f"cannot read {path}: {_reason(exc)}") from exc
     index = frame.index
     if not (isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1 and index.name is None):
         frame = frame.reset_index()  # a meaningful index (a DatetimeIndex, say) is data: keep it as columns
@@ -281,7 +286,7 @@ def _write_atomically(path: Path, write: Callable[[str], None]) -> None:
             dir=directory, prefix=f".{path.name}.", suffix=".tmp" + "".join(path.suffixes[-2:])
         )
     except OSError as exc:
-        raise CLIError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        raise CLIError(f"cannot write {path}: {_reason(exc)}") from exc
     os.close(handle)
     try:
         write(temporary)
@@ -293,8 +298,7 @@ def _write_atomically(path: Path, write: Callable[[str], None]) -> None:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         if isinstance(exc, (ImportError, *_data_errors())):
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
-            raise CLIError(f"cannot write {path}: {reason}") from exc
+            raise CLIError(f"cannot write {path}: {_reason(exc)}") from exc
         raise
 
 
@@ -310,10 +314,7 @@ def _write(frame: pd.DataFrame, output: Path | None) -> None:
 
 def _read_chunks(path: Path, chunksize: int) -> Iterator[pd.DataFrame]:
     """The file ``chunksize`` rows at a time; read errors become one-line errors."""
-    if not path.exists():
-        raise CLIError(f"no such file: {path}")
-    if path.is_dir():
-        raise CLIError(f"{path} is a directory, not a file")
+    _check_input(path)
     try:
         if _file_format(path, "input") == "csv":
             with pd.read_csv(path, chunksize=chunksize) as reader:
@@ -326,8 +327,7 @@ def _read_chunks(path: Path, chunksize: int) -> Iterator[pd.DataFrame]:
     except ImportError as exc:
         raise CLIError(f"cannot read {path}: {exc}") from exc
     except _data_errors() as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
-        raise CLIError(f"cannot read {path}: {reason}") from exc
+        raise CLIError(f"cannot read {path}: {_reason(exc)}") from exc
 
 
 def _with_progress(chunks: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:

@@ -68,6 +68,16 @@ class Plan:
         full_valid[self.order] = out_valid
         return full, full_valid
 
+    def run_stacked(self, rows: np.ndarray, q: float, interpolation: int) -> list[np.ndarray]:
+        """Apply the plan to float64 columns stacked as ``rows``: each column's results.
+
+        Fixed windows take all the columns in one call, split across threads.
+        """
+        if self.offsets is not None:
+            out, _ = _api.run_fixed(rows, None, *self.offsets, self.step, self.min_count, q, interpolation)
+            return list(out)
+        return [self.run(row, None, q, interpolation)[0] for row in rows]
+
     @property
     def result_rows(self) -> slice:
         """The rows that get a result: every ``step``-th one."""
@@ -81,6 +91,19 @@ def _check_min_periods(min_periods: Any, window: int | None) -> int:
     if window is not None and min_periods > window:
         raise ValueError(f"`min_periods` (={min_periods}) must be <= window (={window})")
     return min_periods
+
+
+def check_row_window(window: Any) -> int:
+    """A window of a number of rows: an integer, at least 1."""
+    window = _api._check_integer("window", window)
+    if window < 1:
+        raise ValueError(f"`window` (={window}) must be >= 1")
+    return window
+
+
+def is_time_span(window: Any) -> bool:
+    """Whether ``window`` is a span of time (``"5min"``, a timedelta, an offset) rather than rows."""
+    return isinstance(window, (str, timedelta, pd.offsets.BaseOffset))
 
 
 def _check_flag(name: str, value: Any) -> bool:
@@ -167,8 +190,6 @@ def plan_window(
             raise ValueError(f"`step` (={step}) must be >= 1")
         if codes is not None:
             raise ValueError("`step` does not go with `by`, as in pandas' groupby().rolling()")
-    order, segments = group_order(codes) if codes is not None else (None, np.array([0, n], np.int64))
-
     if isinstance(window, BaseIndexer):
         if codes is not None:
             raise ValueError("a window indexer does not go with `by`")
@@ -179,13 +200,14 @@ def plan_window(
             num_values=n, min_periods=min_count, center=center, closed=closed, step=step
         )
         start, end = _api.check_bounds(start, end, n)
-        return Plan(n, max(min_count, 1), bounds=(start, end), step=step or 1)
+        return Plan(n, min_count, bounds=(start, end), step=step or 1)
 
-    if isinstance(window, (str, timedelta, pd.offsets.BaseOffset)):
+    if is_time_span(window):
         if step is not None:
             raise ValueError("`step` does not go with a time window, as in pandas")
         nanos = _time_window_nanos(window)
         unit, ticks = _time_unit_and_values(times)
+        order, segments = group_order(codes) if codes is not None else (None, np.array([0, n], np.int64))
         size = _time_window_size(nanos, unit)
         ticks = np.ascontiguousarray(ticks if order is None else ticks[order])
         min_count = 1 if min_periods is None else _check_min_periods(min_periods, None)
@@ -197,23 +219,21 @@ def plan_window(
         if not _kernels.time_window_bounds(ticks, size, left, right, center, segments, start, end):
             where = "each group's" if codes is not None else "the"
             raise ValueError(f"a time window needs {where} index to be monotonic")
-        return Plan(n, max(min_count, 1), bounds=(start, end), order=order)
+        return Plan(n, min_count, bounds=(start, end), order=order)
 
-    window = _api._check_integer("window", window)
-    if window < 1:
-        raise ValueError(f"`window` (={window}) must be >= 1")
+    window = check_row_window(window)
     min_count = window if min_periods is None else _check_min_periods(min_periods, window)
-    offsets = _api.fixed_offsets(window, center, closed)
-    if codes is None:
-        return Plan(n, max(min_count, 1), offsets=offsets, step=step or 1)
-    bounds = _fixed_bounds_in_groups(segments, *offsets)
-    return Plan(n, max(min_count, 1), bounds=bounds, order=order)
+    return _fixed_plan(n, _api.fixed_offsets(window, center, closed), min_count, codes, step or 1)
 
 
 def plan_expanding(n: int, min_periods: Any, codes: np.ndarray | None) -> Plan:
     """The plan of ``expanding(min_periods)`` over ``n`` rows, within groups if ``codes``."""
-    min_count = max(_check_min_periods(min_periods, None), 1)
+    return _fixed_plan(n, (-n, 1), _check_min_periods(min_periods, None), codes)
+
+
+def _fixed_plan(n: int, offsets: tuple[int, int], min_count: int, codes: np.ndarray | None, step: int = 1):
+    """Windows at fixed offsets from each row: as offsets, or as bounds within the groups of ``codes``."""
     if codes is None:
-        return Plan(n, min_count, offsets=(-n, 1))
+        return Plan(n, min_count, offsets=offsets, step=step)
     order, segments = group_order(codes)
-    return Plan(n, min_count, bounds=_fixed_bounds_in_groups(segments, -n, 1), order=order)
+    return Plan(n, min_count, bounds=_fixed_bounds_in_groups(segments, *offsets), order=order)

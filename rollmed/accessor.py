@@ -70,6 +70,15 @@ def _group_codes(keys: list[Any], n: int) -> np.ndarray:
     return pd.factorize(keys[0], use_na_sentinel=True)[0].astype(np.int64, copy=False)
 
 
+def key_columns(columns: pd.Index, by: Any) -> list[Any]:
+    """The names of a frame's ``by`` columns (one name or a list; none for None), checked."""
+    names = [] if by is None else by if isinstance(by, list) else [by]
+    missing = [name for name in names if name not in columns]
+    if missing:
+        raise KeyError(f"`by` names columns that do not exist: {missing!r}")
+    return names
+
+
 def _series_keys(by: Any, series: pd.Series) -> Any:
     if isinstance(by, pd.Series) and not by.index.equals(series.index):
         return by.reindex(series.index)  # pandas aligns a Series of keys on the index
@@ -253,12 +262,8 @@ class RollmedFrameAccessor:
     def __init__(self, frame: pd.DataFrame) -> None:
         self._frame = frame
 
-    def _keys(self, by: Any) -> list[Any]:
-        names = by if isinstance(by, list) else [by]
-        missing = [name for name in names if name not in self._frame.columns]
-        if missing:
-            raise KeyError(f"`by` names columns that do not exist: {missing!r}")
-        return names
+    def _codes(self, keys: list[Any]) -> np.ndarray | None:
+        return _group_codes([self._frame[name] for name in keys], len(self._frame)) if keys else None
 
     def _columns(self, exclude: list[Any], numeric_only: bool) -> list[Any]:
         columns = []
@@ -289,16 +294,12 @@ class RollmedFrameAccessor:
 
     @staticmethod
     def _run_columns(plan, unboxed: list[_Column], q: float, code: int) -> list[Any]:
-        floats = [column for column in unboxed if not column.exact]
-        if plan.offsets is not None and plan.order is None and len(floats) > 1:
-            # Fixed windows over float columns: one 2-d call, the columns split across threads.
-            out, _ = _api.run_fixed(
-                np.stack([column.values for column in floats]), None,
-                *plan.offsets, plan.step, plan.min_count, q, code,
-            )  # fmt: skip
-            by_column = dict(zip(map(id, floats), out, strict=True))
-            return [by_column[id(c)] if not c.exact else _run(plan, c, q, code) for c in unboxed]
-        return [_run(plan, column, q, code) for column in unboxed]
+        floats = [column.values for column in unboxed if not column.exact]
+        if len(floats) < 2:
+            return [_run(plan, column, q, code) for column in unboxed]
+        # The float columns together, in one call; the exact ones each on their own.
+        stacked = iter(plan.run_stacked(np.stack(floats), q, code))
+        return [_run(plan, column, q, code) if column.exact else next(stacked) for column in unboxed]
 
     def window(
         self,
@@ -355,15 +356,16 @@ class RollmedFrameAccessor:
         4      a   2.0    2.5
         """
         q, code = _api.check_quantile(q, interpolation)
-        keys = self._keys(by) if by is not None else []
+        keys = key_columns(self._frame.columns, by)
         times = self._frame.index
         if on is not None:
             if on not in self._frame.columns:
                 raise KeyError(f"`on` names a column that does not exist: {on!r}")
             times = pd.Index(self._frame[on])
         columns = self._columns([*keys, *([on] if on is not None else [])], numeric_only)
-        codes = _group_codes([self._frame[name] for name in keys], len(self._frame)) if keys else None
-        plan = _windows.plan_window(len(self._frame), window, min_periods, center, closed, step, times, codes)
+        plan = _windows.plan_window(
+            len(self._frame), window, min_periods, center, closed, step, times, self._codes(keys)
+        )
         return self._apply(plan, columns, q, code, interpolation, keep=[on] if on is not None else [])
 
     def expanding(
@@ -416,10 +418,9 @@ class RollmedFrameAccessor:
         2  2.0  3.0
         """
         q, code = _api.check_quantile(q, interpolation)
-        keys = self._keys(by) if by is not None else []
+        keys = key_columns(self._frame.columns, by)
         columns = self._columns(keys, numeric_only)
-        codes = _group_codes([self._frame[name] for name in keys], len(self._frame)) if keys else None
-        plan = _windows.plan_expanding(len(self._frame), min_periods, codes)
+        plan = _windows.plan_expanding(len(self._frame), min_periods, self._codes(keys))
         return self._apply(plan, columns, q, code, interpolation)
 
     window.__doc__ = _fill_doc(window.__doc__)

@@ -18,7 +18,6 @@ from __future__ import annotations
 import copy
 import operator
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
 import dask.dataframe as dd
@@ -30,13 +29,10 @@ from pandas.api.indexers import BaseIndexer
 import rollmed
 from rollmed import _api, _windows
 from rollmed._stream import RollingMedian
+from rollmed.accessor import key_columns
 
 # The columns of the blocks a Series is computed from: its values, and its keys under `by`.
 _VALUE, _KEY = "value", "key"
-
-
-def _is_time_span(window: Any) -> bool:
-    return isinstance(window, (str, timedelta, pd.offsets.BaseOffset))
 
 
 @dataclass(frozen=True)
@@ -109,7 +105,7 @@ class _Reach:
 
 def _reach(window: Any, center: bool, closed: str | None, on: Any, keys: list[Any]) -> _Reach:
     """How far the windows reach; the arguments already checked by the pandas accessor."""
-    if _is_time_span(window):
+    if _windows.is_time_span(window):
         span = pd.Timedelta(_windows._time_window_nanos(window))
         # A centred window reaches half a span each way; a whole span is enough.
         return _Reach(span=span, center=center, on=on, keys=keys)
@@ -383,13 +379,6 @@ class DaskFrameAccessor:
     def __init__(self, frame: dd.DataFrame) -> None:
         self._frame = frame
 
-    def _keys(self, by: Any) -> list[Any]:
-        names = [] if by is None else by if isinstance(by, list) else [by]
-        missing = [name for name in names if name not in self._frame.columns]
-        if missing:
-            raise KeyError(f"`by` names columns that do not exist: {missing!r}")
-        return names
-
     def window(self, window: Any, min_periods: int | None = None, center: bool = False, *,
                q: float = 0.5, interpolation: str = "linear", closed: str | None = None,
                step: int | None = None, on: Any = None, by: Any = None,
@@ -422,7 +411,7 @@ class DaskFrameAccessor:
                            "numeric_only": numeric_only})  # fmt: skip
         # The pandas accessor on the empty meta checks every argument here, not on a worker.
         meta = roll(self._frame._meta, step)
-        reach = _reach(window, center, closed, on, self._keys(by))
+        reach = _reach(window, center, closed, on, key_columns(self._frame.columns, by))
         return _with_halos(self._frame.to_delayed(), meta, roll, reach, step or 1, self._frame.divisions)
 
     def expanding(self, min_periods: int = 1, *, q: float = 0.5, interpolation: str = "linear",
@@ -450,7 +439,7 @@ class DaskFrameAccessor:
         >>> dd.from_pandas(frame, npartitions=2).rollmed.expanding().compute()["x"].tolist()
         [3.0, 2.0, 2.0, 2.5]
         """
-        keys = self._keys(by)
+        keys = key_columns(self._frame.columns, by)
         # The pandas accessor on the empty meta checks the keywords and the columns.
         columns = self._frame._meta.rollmed.expanding(
             min_periods, q=q, interpolation=interpolation, by=by, numeric_only=numeric_only
