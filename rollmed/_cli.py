@@ -350,12 +350,10 @@ def _run_chunked(source: Path, output: Path | None, args: argparse.Namespace, co
     """Read, compute and write ``--chunksize`` rows at a time through streaming states."""
     chunks = _read_chunks(source, args.chunksize)
 
-    def checked(first_and_rest: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-        first = True
-        for chunk in first_and_rest:
-            if first:
-                _check_columns(chunk, columns, args.by, source)
-                first = False
+    def checked(chunks: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        # Every chunk: each is typed on its own, so a later one can hold text in a numeric column.
+        for chunk in chunks:
+            _check_columns(chunk, columns, args.by, source)
             yield chunk
 
     results = _chunked.rolling_chunks(

@@ -216,6 +216,7 @@ def bad_files(tmp_path, csv_file):
     (tmp_path / "fake.parquet").write_text("a,b\n1,2\n")
     (tmp_path / "data.txt").write_text("a,b\n1,2\n")
     (tmp_path / "folder.csv").mkdir()
+    (tmp_path / "late.csv").write_text("a\n1\n2\n3\nabc\n5\n")  # numeric in the first chunk only
     pd.DataFrame({"a": [1.0, 2.0], "a_rollmed": [0.0, 0.0]}).to_csv(tmp_path / "done.csv", index=False)
     return tmp_path
 
@@ -231,6 +232,7 @@ ERRORS = [
     (["data.csv", "-c", "zz", "-w", "3", "-o", "OUT.csv"], "no column 'zz' in data.csv", 1),
     (["data.csv", "-c", "a", "-c", "label", "-w", "3", "-o", "OUT.csv"], "column 'label' is not numeric", 1),
     (["done.csv", "-c", "a", "-w", "3", "-o", "OUT.csv"], "already has a column 'a_rollmed'", 1),
+    (["late.csv", "-c", "a", "-w", "2", "--chunksize", "2", "-o", "OUT.csv"], "column 'a' is not numeric", 1),
     (["data.csv", "-c", "a", "-w", "0", "-o", "OUT.csv"], "--window must be at least 1, got 0", 2),
     (["data.csv", "-c", "a", "-w", "-3", "-o", "OUT.csv"], "--window must be at least 1, got -3", 2),
     (["data.csv", "-c", "a", "-w", "abc", "-o", "OUT.csv"], "--window: invalid int value: 'abc'", 2),
