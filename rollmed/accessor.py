@@ -37,8 +37,9 @@ class _Column:
         if not self.exact:
             self.values = series.to_numpy(dtype=np.float64, na_value=np.nan)
             return
-        if series.hasnans:
-            self.valid = ~series.isna().to_numpy(dtype=np.bool_)
+        missing = series.isna().to_numpy(dtype=np.bool_)
+        if missing.any():
+            self.valid = ~missing
         if self.unsigned:
             raw = series.to_numpy(dtype=np.uint64, na_value=0)
             self.values = (raw ^ _UINT64_FLIP).view(np.int64)
