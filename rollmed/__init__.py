@@ -6,7 +6,7 @@ kernels compile on the first call and are cached on disk.
 """
 
 from rollmed import accessor as _accessor  # noqa: F401  (registers the .rollmed accessor)
-from rollmed._api import expanding_median, move_median, move_quantile
+from rollmed._numpy_api import expanding_median, move_median, move_quantile
 from rollmed._stream import RollingMedian
 from rollmed._threads import get_num_threads, set_num_threads
 

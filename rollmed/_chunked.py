@@ -14,9 +14,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rollmed import _api
+from rollmed import _plans
+from rollmed._plans import group_order
 from rollmed._stream import RollingMedian
-from rollmed._windows import group_order
 
 
 class _LaggedGroup:
@@ -61,7 +61,7 @@ def rolling_chunks(
     more rows (or the file ends, and the windows are cut short as pandas clips them).
     A group that pauses holds back the rows after its own until it goes on.
     """
-    lag = _api.fixed_offsets(window, center, None)[1] - 1  # the rows after each row its window takes
+    lag = _plans.fixed_offsets(window, center, None)[1] - 1  # the rows after each row its window takes
 
     def make_stream() -> RollingMedian:
         return RollingMedian(window, min_periods=min_periods, q=q, interpolation=interpolation)

@@ -131,7 +131,7 @@ def _build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--interpolation",
         default="linear",
-        choices=sorted(rollmed._api.INTERPOLATIONS),
+        choices=sorted(rollmed._checks.INTERPOLATIONS),
         help="how to read a quantile between two values, as pandas (default linear)",
     )
     parser.add_argument(

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-import copy
 import functools
+import numbers
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 
-from rollmed import _api, _windows
+from rollmed import _checks, _runners
 
-_SCALARS = (float, int, np.floating, np.integer)
+# A fixed window's heaps start with room for this many values and double as values arrive.
+_FIRST_CAPACITY = 8
 
 
 @functools.cache
@@ -20,14 +22,46 @@ def _push_entry_point() -> Any:
 
     ``Dispatcher.compile(signature)`` returns the compiled function itself; calling it
     skips working out the argument types on every call (about 0.15 us of 0.5 us).
-    The buffer is always a C-contiguous int64 array made by the kernels. Looked up
-    once per process: every stream (and every copy or unpickled one) shares it.
+    Looked up once per process: every stream (and every copy or unpickled one) shares it.
     """
-    from numba import types
+    import numba
 
     from rollmed import _kernels
 
-    return _kernels.stream_push.compile((types.Array(types.int64, 1, "C"), types.float64))
+    readout = numba.typeof(_kernels.Readout(0.5, 0, 1))
+    signature = (
+        numba.types.Array(numba.types.int64, 1, "C"),
+        numba.types.float64,
+        numba.types.int64,
+        readout,
+    )
+    return _kernels.stream_push.compile(signature)
+
+
+def _missing_or_number(value: Any) -> float:
+    """A value of an object array as a float: None and ``pd.NA`` are missing; text or dates are refused."""
+    if value is None or value is pd.NA:
+        return np.nan
+    if isinstance(value, numbers.Real) and not isinstance(value, np.timedelta64):
+        return float(value)
+    raise TypeError(f"RollingMedian takes numbers, got {value!r} of type {type(value).__name__}")
+
+
+def _as_float64(values: Any) -> np.ndarray:
+    """``values`` as a float64 array, NaN missing: numbers only, never text, dates or complex values."""
+    if isinstance(values, (pd.Series, pd.Index, pd.api.extensions.ExtensionArray)):
+        dtype = values.dtype
+        if pd.api.types.is_bool_dtype(dtype) or (
+            pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_complex_dtype(dtype)
+        ):
+            return values.to_numpy(dtype=np.float64, na_value=np.nan)
+        raise TypeError(f"RollingMedian takes numbers, got values of dtype {dtype}")
+    array = np.asarray(values)
+    if array.dtype.kind in "biuf":
+        return array.astype(np.float64, copy=False)
+    if array.dtype.kind == "O":
+        return np.array([_missing_or_number(value) for value in array.ravel()]).reshape(array.shape)
+    raise TypeError(f"RollingMedian takes numbers, got values of dtype {array.dtype}")
 
 
 class RollingMedian:
@@ -37,8 +71,11 @@ class RollingMedian:
     into chunks, the concatenated results of :meth:`update` equal the one-shot
     ``s.rollmed.window(window)`` (or ``s.rollmed.expanding()`` when ``window`` is
     None). The object pickles and copies mid-stream, so a consumer can checkpoint it
-    and resume with identical results. A fixed window keeps O(window) memory however
-    long the stream; values are float64, NaN missing, infinities values.
+    and resume with identical results. Its memory follows the values it holds: it
+    grows as they arrive, up to O(window) for a fixed window however long the stream.
+    Values are numbers, taken as float64; NaN, None and ``pd.NA`` are missing,
+    infinities are values. A stream is fed by one thread at a time: an update while
+    another thread's is under way raises RuntimeError.
 
     Parameters
     ----------
@@ -82,26 +119,46 @@ class RollingMedian:
         from rollmed import _kernels
 
         if window is not None:
-            window = _windows.check_row_window(window)
+            window = _checks.check_row_window(window)
         if min_periods is None:
             min_periods = window if window is not None else 1
-        min_periods = _windows._check_min_periods(min_periods, window)
+        min_periods = _checks.check_min_periods(min_periods, window)
+        q, code = _checks.check_quantile(q, interpolation)
         self.window = window
         self.min_periods = min_periods
-        q, code = _api.check_quantile(q, interpolation)
         self.q = q
         self.interpolation = interpolation
-        # The running median starts small and grows; a window never needs more than its size.
-        self._buffer = _kernels.new_stream(window or 0, min_periods, q, code, 2, 2)
+        self._readout = _kernels.Readout(q, code, min_periods)
+        # A fixed window tracks positions; the running median never drops a value.
+        self._buffer = _kernels.heap_buffer(2, 2, window is not None)
+        self._room = self._values_with_room()
+        self._start()
+
+    def _start(self) -> None:
+        """What a stream needs beside its state, made anew for every copy and unpickled stream."""
         self._push = _push_entry_point()
+        # One token: an update takes it and gives it back (list.pop and append are atomic
+        # under the GIL, a lock costs 0.3 us). Two threads at once in the kernel would
+        # corrupt the heaps; the second is refused instead.
+        self._token = [True]
 
     def __getstate__(self) -> dict[str, Any]:
-        # The compiled entry point is not picklable; the state arrays are everything.
-        return {name: value for name, value in self.__dict__.items() if name != "_push"}
+        with self._using():
+            state = dict(self.__dict__)
+            state["_buffer"] = self._buffer.copy()
+        del state["_push"], state["_token"]
+        return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        self._push = _push_entry_point()
+        self._start()
+
+    def __copy__(self) -> RollingMedian:
+        # A shallow copy would share the heaps: every copy is independent.
+        return self.copy()
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> RollingMedian:
+        return self.copy()
 
     def __repr__(self) -> str:
         return (
@@ -126,19 +183,50 @@ class RollingMedian:
         >>> stream.update(9.0), checkpoint.update(9.0)
         (7.0, 7.0)
         """
-        return copy.deepcopy(self)
+        clone = object.__new__(type(self))
+        clone.__setstate__(self.__getstate__())
+        return clone
 
-    def _make_room(self, n_new: int) -> None:
-        """Grow the running median's heaps to their share of everything seen so far."""
+    def _using(self) -> _InUse:
+        return _InUse(self._token)
+
+    def _values_with_room(self) -> int:
+        """How many more values the buffer takes before it must grow."""
         from rollmed import _kernels
 
-        buffer = self._buffer
-        total = self.count + n_new
-        need_lo, need_hi = int(self.q * total) + 2, int((1 - self.q) * total) + 2
-        cap_lo, cap_hi = int(buffer[_kernels._S_CAP_LO]), int(buffer[_kernels._S_CAP_HI])
-        if cap_lo < need_lo or cap_hi < need_hi:
-            # Doubling keeps the copies to O(n) over the whole stream.
-            self._buffer = _kernels.stream_grow(buffer, max(need_lo, 2 * cap_lo), max(need_hi, 2 * cap_hi))
+        cap_lo, cap_hi, seen = (int(value) for value in _kernels.heap_capacity(self._buffer))
+        if self.window is not None:
+            # The held positions span at most min(window, seen): the capacity, once past the window.
+            return 2**62 if cap_lo >= self.window else cap_lo - seen
+        # Each heap holds its share of everything seen, int(q * n) + 2 and int((1 - q) * n) + 2
+        # (rollmed._kernels); a margin of one value keeps float rounding on the safe side.
+        most = min(
+            int((cap_lo - 2) / self.q) - 1 if self.q > 0 else 2**62,
+            int((cap_hi - 2) / (1 - self.q)) - 1 if self.q < 1 else 2**62,
+            2**62,
+        )
+        return max(most - seen, 0)
+
+    def _make_room(self, n_new: int) -> None:
+        """Grow the buffer, doubling, until it takes ``n_new`` more values: O(n) copies over the stream."""
+        from rollmed import _kernels
+
+        if n_new <= self._room:
+            self._room -= n_new
+            return
+        cap_lo, cap_hi, seen = (int(value) for value in _kernels.heap_capacity(self._buffer))
+        total = seen + n_new
+        if self.window is not None:
+            need = min(self.window, total)
+            capacity = max(cap_lo, _FIRST_CAPACITY)
+            while capacity < need:
+                capacity *= 2
+            cap_lo = cap_hi = capacity
+        else:
+            cap_lo = max(int(self.q * total) + 2, 2 * cap_lo)
+            cap_hi = max(int((1 - self.q) * total) + 2, 2 * cap_hi)
+        self._buffer = _kernels.heap_grow(self._buffer, cap_lo, cap_hi, self._buffer[:0].view(np.float64))
+        self._room = self._values_with_room() - n_new
 
     def update(self, values: npt.ArrayLike) -> np.ndarray | float:
         """Feed the next values; the medians at their positions.
@@ -146,7 +234,8 @@ class RollingMedian:
         Parameters
         ----------
         values : float or array_like
-            The next value, or the next values in order. NaN is missing.
+            The next value, or the next values in order: numbers (NaN, None and ``pd.NA``
+            are missing).
 
         Returns
         -------
@@ -155,8 +244,12 @@ class RollingMedian:
 
         Raises
         ------
+        TypeError
+            If ``values`` holds text, dates, complex numbers or other things that are not numbers.
         ValueError
             If ``values`` has more than one dimension.
+        RuntimeError
+            If another thread is updating the stream at the same time.
 
         Examples
         --------
@@ -167,23 +260,32 @@ class RollingMedian:
         >>> stream.update(7.0)
         4.0
         """
-        if type(values) is float and self.window is not None:  # a per-value consumer's hot path
-            return self._push(self._buffer, values)
-        if isinstance(values, _SCALARS):
-            if self.window is None:
-                self._make_room(1)
-            return self._push(self._buffer, float(values))
+        if type(values) is float:  # a per-value consumer's hot path, written out: 0.3 us in all
+            token = self._token
+            try:
+                token.pop()
+            except IndexError:
+                _refuse_concurrent_use()
+            try:
+                if self._room > 0:
+                    self._room -= 1
+                else:
+                    self._make_room(1)
+                return self._push(self._buffer, values, self.window or 0, self._readout)
+            finally:
+                token.append(True)
+        chunk = _as_float64(values)
+        if chunk.ndim == 0:
+            return self.update(float(chunk))
+        if chunk.ndim != 1:
+            raise ValueError(f"`values` must be a scalar or one-dimensional, got shape {chunk.shape}")
         from rollmed import _kernels
 
-        chunk = np.asarray(values, dtype=np.float64)
-        if chunk.ndim != 1:
-            if chunk.ndim == 0:
-                return self.update(float(chunk))
-            raise ValueError(f"`values` must be a scalar or one-dimensional, got shape {chunk.shape}")
-        if self.window is None:
-            self._make_room(chunk.size)
         out = np.empty(chunk.size, np.float64)
-        _kernels.stream_update(self._buffer, _api._read_only(np.ascontiguousarray(chunk)), out)
+        with self._using():
+            self._make_room(chunk.size)
+            values = _runners.read_only(np.ascontiguousarray(chunk))
+            _kernels.stream_update(self._buffer, values, self.window or 0, self._readout, out)
         return out
 
     @property
@@ -191,4 +293,29 @@ class RollingMedian:
         """The number of values seen so far."""
         from rollmed import _kernels
 
-        return int(_kernels.stream_count(self._buffer))
+        return int(_kernels.heap_capacity(self._buffer)[2])
+
+
+def _refuse_concurrent_use() -> None:
+    raise RuntimeError(
+        "this RollingMedian is being updated by another thread: feed a stream from one "
+        "thread at a time (or give each thread its own stream)"
+    ) from None
+
+
+class _InUse:
+    """Holds a stream's token while an update runs; a second thread finds none and is refused."""
+
+    __slots__ = ("_token",)
+
+    def __init__(self, token: list[bool]) -> None:
+        self._token = token
+
+    def __enter__(self) -> None:
+        try:
+            self._token.pop()
+        except IndexError:
+            _refuse_concurrent_use()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._token.append(True)

@@ -10,14 +10,32 @@ from __future__ import annotations
 import itertools
 import os
 import threading
+import warnings
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+
+from rollmed import _checks
+
+# Where the default thread count comes from, in order.
+_ENVIRONMENT_VARIABLES = ("ROLLMED_NUM_THREADS", "NUMBA_NUM_THREADS")
 
 
 def _default_num_threads() -> int:
-    from_env = os.environ.get("ROLLMED_NUM_THREADS") or os.environ.get("NUMBA_NUM_THREADS")
-    if from_env:
-        return max(1, int(from_env))
+    """The first thread count the environment sets, checked as :func:`set_num_threads` checks one."""
+    for variable in _ENVIRONMENT_VARIABLES:
+        text = os.environ.get(variable, "").strip()
+        if not text:
+            continue
+        try:
+            return _checks.check_num_threads(int(text), variable)
+        except ValueError:  # not an integer, or below 1: say so, and fall back on the cores
+            warnings.warn(
+                f"{variable}={text!r} is not a number of threads (an integer, at least 1); "
+                "rollmed ignores it",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+            break
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
@@ -25,7 +43,10 @@ def _default_num_threads() -> int:
 
 
 _num_threads = _default_num_threads()
-_pools: dict[int, ThreadPoolExecutor] = {}  # one per thread count asked for, kept for reuse
+# One pool at a time, for the current thread count; replaced (and the old one shut
+# down) when the count changes. It is taken and given work under the lock, so a pool
+# is never shut down between being taken and being given its tasks.
+_pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
 
 
@@ -73,23 +94,23 @@ def set_num_threads(n: int) -> None:
     1
     >>> rollmed.set_num_threads(previous)
     """
-    global _num_threads
-    from rollmed._api import _check_integer
-
-    n = _check_integer("n", n)
-    if n < 1:
-        raise ValueError(f"`n` (={n}) must be at least 1")
-    _num_threads = n
-
-
-def _executor() -> ThreadPoolExecutor:
-    # A pool per thread count, never shut down: a call on another thread may still be
-    # using the one it took, and switching counts back and forth creates no new threads.
+    global _num_threads, _pool
+    n = _checks.check_num_threads(n)
     with _pool_lock:
-        pool = _pools.get(_num_threads)
-        if pool is None:
-            pool = _pools[_num_threads] = ThreadPoolExecutor(_num_threads - 1, thread_name_prefix="rollmed")
-        return pool
+        if n != _num_threads and _pool is not None:
+            # Work already given to the old pool finishes; its threads then exit.
+            _pool.shutdown(wait=False)
+            _pool = None
+        _num_threads = n
+
+
+def _submit(work: Callable[[], None], copies: int) -> list[Future]:
+    """Give ``copies`` calls of ``work`` to the pool of the current thread count."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max(_num_threads - 1, 1), thread_name_prefix="rollmed")
+        return [_pool.submit(work) for _ in range(copies)]
 
 
 def run(tasks: Iterable[tuple], work: Callable[..., None]) -> None:
@@ -111,8 +132,7 @@ def run(tasks: Iterable[tuple], work: Callable[..., None]) -> None:
         while (index := next(taken)) < len(tasks):
             work(*tasks[index])
 
-    pool = _executor()
-    helpers = [pool.submit(take_tasks) for _ in range(n_helpers)]
+    helpers = _submit(take_tasks, n_helpers)
     try:
         take_tasks()
     finally:

@@ -13,7 +13,7 @@ from pandas.api.types import (
     is_numeric_dtype,
 )
 
-from rollmed import _api, _windows
+from rollmed import _checks, _plans
 
 _UINT64_FLIP = np.uint64(1 << 63)  # maps uint64 onto int64 in the same order, and back
 
@@ -31,7 +31,9 @@ class _Column:
     """One column unboxed for the kernels, and how to rebox its results."""
 
     def __init__(self, series: pd.Series, interpolation: str) -> None:
-        self.exact = is_integer_dtype(series.dtype) and interpolation in _api.EXACT_INTERPOLATIONS
+        if isinstance(series.dtype, pd.SparseDtype):
+            series = series.sparse.to_dense()
+        self.exact = is_integer_dtype(series.dtype) and interpolation in _checks.EXACT_INTERPOLATIONS
         self.unsigned = self.exact and _is_uint64(series.dtype)
         self.valid = None
         if not self.exact:
@@ -81,12 +83,23 @@ def key_columns(columns: pd.Index, by: Any) -> list[Any]:
 
 
 def _series_keys(by: Any, series: pd.Series) -> Any:
-    if isinstance(by, pd.Series) and not by.index.equals(series.index):
-        return by.reindex(series.index)  # pandas aligns a Series of keys on the index
-    return by if isinstance(by, (pd.Series, pd.Index, np.ndarray)) else np.asarray(by)
+    """A Series' ``by``: one key per row, as an array, list, Series (aligned on the index) or Index."""
+    if isinstance(by, pd.Series):
+        # pandas aligns a Series of keys on the index
+        return by if by.index.equals(series.index) else by.reindex(series.index)
+    if isinstance(by, (pd.Index, pd.Categorical, pd.api.extensions.ExtensionArray)):
+        return by
+    if isinstance(by, (str, bytes)) or np.ndim(by) == 0:
+        raise TypeError(
+            f"`by` of a Series must be keys, one per row (an array, list, Series or Index), got {by!r}"
+        )
+    keys = np.asarray(by)
+    if keys.ndim != 1:
+        raise ValueError(f"`by` of a Series must be one-dimensional, one key per row, got shape {keys.shape}")
+    return keys
 
 
-def _run(plan: _windows.Plan, column: _Column, q: float, code: int) -> Any:
+def _run(plan: _plans.Plan, column: _Column, q: float, code: int) -> Any:
     return column.rebox(*plan.run(column.values, column.valid, q, code))
 
 
@@ -198,11 +211,17 @@ class RollmedSeriesAccessor:
         >>> pd.Series([2, 3, 7, 8]).rollmed.window(2, interpolation="floor").tolist()
         [<NA>, 2, 5, 7]
         """
-        q, code = _api.check_quantile(q, interpolation)
-        plan = _windows.plan_window(
-            len(self._series), window, min_periods, center, closed, step,
-            self._series.index, self._codes(by),
-        )  # fmt: skip
+        q, code = _checks.check_quantile(q, interpolation)
+        plan = _plans.plan_window(
+            len(self._series),
+            window,
+            min_periods,
+            center,
+            closed,
+            step,
+            self._series.index,
+            self._codes(by),
+        )
         return self._rebox(_run(plan, _Column(self._series, interpolation), q, code), plan.result_rows)
 
     def expanding(
@@ -243,8 +262,8 @@ class RollmedSeriesAccessor:
         >>> pd.Series([2, 3, 4, 1]).rollmed.expanding(interpolation="floor").tolist()
         [2, 2, 3, 2]
         """
-        q, code = _api.check_quantile(q, interpolation)
-        plan = _windows.plan_expanding(len(self._series), min_periods, self._codes(by))
+        q, code = _checks.check_quantile(q, interpolation)
+        plan = _plans.plan_expanding(len(self._series), min_periods, self._codes(by))
         return self._rebox(_run(plan, _Column(self._series, interpolation), q, code))
 
     window.__doc__ = _fill_doc(window.__doc__)
@@ -263,35 +282,52 @@ class RollmedFrameAccessor:
     def __init__(self, frame: pd.DataFrame) -> None:
         self._frame = frame
 
-    def _codes(self, keys: list[Any]) -> np.ndarray | None:
-        return _group_codes([self._frame[name] for name in keys], len(self._frame)) if keys else None
+    def _named(self, name: Any, role: str) -> pd.Series:
+        """The one column called ``name``, which ``on`` or ``by`` names."""
+        where = self._frame.columns.get_loc(name)
+        if not isinstance(where, (int, np.integer)):
+            raise ValueError(f"`{role}` names {name!r}, which is the name of several columns")
+        return self._frame.iloc[:, where]
 
-    def _columns(self, exclude: list[Any], numeric_only: bool) -> list[Any]:
-        columns = []
-        for name, dtype in self._frame.dtypes.items():
+    def _codes(self, keys: list[Any]) -> np.ndarray | None:
+        if not keys:
+            return None
+        return _group_codes([self._named(name, "by") for name in keys], len(self._frame))
+
+    def _columns(self, exclude: list[Any], numeric_only: Any) -> list[int]:
+        """The positions of the columns to compute: all but ``exclude``, numeric (or an error)."""
+        numeric_only = _checks.check_flag("numeric_only", numeric_only)
+        positions = []
+        for position, (name, dtype) in enumerate(self._frame.dtypes.items()):
             if name in exclude:
                 continue
             if _is_supported(dtype):
-                columns.append(name)
+                positions.append(position)
             elif not numeric_only:
                 raise TypeError(
                     f"column {name!r} has dtype {dtype!s}: rollmed needs numeric columns "
                     "(pass numeric_only=True to leave the others out)"
                 )
-        return columns
+        return positions
 
-    def _apply(self, plan, columns, q, code, interpolation, keep=()) -> pd.DataFrame:
-        unboxed = [_Column(self._frame[name], interpolation) for name in columns]
-        results = self._run_columns(plan, unboxed, q, code)
+    def _apply(self, plan, positions, q, code, interpolation, on=None) -> pd.DataFrame:
+        """The results of the columns at ``positions`` on the frame's rows, in the frame's column order.
+
+        Columns are kept by position, so duplicate names come back as pandas gives them.
+        """
+        unboxed = [_Column(self._frame.iloc[:, position], interpolation) for position in positions]
+        results = dict(zip(positions, self._run_columns(plan, unboxed, q, code), strict=True))
         rows = plan.result_rows
-        data = {name: result for name, result in zip(columns, results, strict=True)}
-        index = self._frame.index[rows]
-        for name in keep:  # the `on` column, as pandas keeps it: a copy, with its dtype
-            data[name] = self._frame[name].array[rows].copy()
-        columns = pd.Index(
-            [name for name in self._frame.columns if name in data], name=self._frame.columns.name
+        if on is not None:  # the `on` column, as pandas keeps it: a copy, with its dtype
+            results[self._frame.columns.get_loc(on)] = self._named(on, "on").array[rows].copy()
+        order = sorted(results)
+        result = pd.DataFrame(
+            {number: results[position] for number, position in enumerate(order)},
+            index=self._frame.index[rows],
+            copy=False,
         )
-        return pd.DataFrame(data, index=index, columns=columns, copy=False)
+        result.columns = pd.Index(self._frame.columns[order], name=self._frame.columns.name)
+        return result
 
     @staticmethod
     def _run_columns(plan, unboxed: list[_Column], q: float, code: int) -> list[Any]:
@@ -356,18 +392,18 @@ class RollmedFrameAccessor:
         3      b  30.0   20.0
         4      a   2.0    2.5
         """
-        q, code = _api.check_quantile(q, interpolation)
+        q, code = _checks.check_quantile(q, interpolation)
         keys = key_columns(self._frame.columns, by)
         times = self._frame.index
         if on is not None:
             if on not in self._frame.columns:
                 raise KeyError(f"`on` names a column that does not exist: {on!r}")
-            times = pd.Index(self._frame[on])
-        columns = self._columns([*keys, *([on] if on is not None else [])], numeric_only)
-        plan = _windows.plan_window(
+            times = pd.Index(self._named(on, "on"))
+        positions = self._columns([*keys, *([on] if on is not None else [])], numeric_only)
+        plan = _plans.plan_window(
             len(self._frame), window, min_periods, center, closed, step, times, self._codes(keys)
         )
-        return self._apply(plan, columns, q, code, interpolation, keep=[on] if on is not None else [])
+        return self._apply(plan, positions, q, code, interpolation, on=on)
 
     def expanding(
         self,
@@ -418,11 +454,11 @@ class RollmedFrameAccessor:
         1  2.0  3.0
         2  2.0  3.0
         """
-        q, code = _api.check_quantile(q, interpolation)
+        q, code = _checks.check_quantile(q, interpolation)
         keys = key_columns(self._frame.columns, by)
-        columns = self._columns(keys, numeric_only)
-        plan = _windows.plan_expanding(len(self._frame), min_periods, self._codes(keys))
-        return self._apply(plan, columns, q, code, interpolation)
+        positions = self._columns(keys, numeric_only)
+        plan = _plans.plan_expanding(len(self._frame), min_periods, self._codes(keys))
+        return self._apply(plan, positions, q, code, interpolation)
 
     window.__doc__ = _fill_doc(window.__doc__)
     expanding.__doc__ = _fill_doc(expanding.__doc__)

@@ -27,7 +27,7 @@ from dask import delayed
 from pandas.api.indexers import BaseIndexer
 
 import rollmed
-from rollmed import _api, _windows
+from rollmed import _plans
 from rollmed._stream import RollingMedian
 from rollmed.accessor import key_columns
 
@@ -105,11 +105,11 @@ class _Reach:
 
 def _reach(window: Any, center: bool, closed: str | None, on: Any, keys: list[Any]) -> _Reach:
     """How far the windows reach; the arguments already checked by the pandas accessor."""
-    if _windows.is_time_span(window):
-        span = pd.Timedelta(_windows._time_window_nanos(window))
+    if _plans.is_time_span(window):
+        span = pd.Timedelta(_plans.time_span_nanos(window))
         # A centred window reaches half a span each way; a whole span is enough.
         return _Reach(span=span, center=center, on=on, keys=keys)
-    start_offset, end_offset = _api.fixed_offsets(window, center, closed)
+    start_offset, end_offset = _plans.fixed_offsets(window, center, closed)
     return _Reach(before=max(-start_offset, 0), after=max(end_offset - 1, 0), keys=keys)
 
 

@@ -59,11 +59,30 @@ def move_median_nd(a, window, min_count=None, axis=-1):
     return out.reshape(a.shape)
 
 
+def linear_quantile(low, high, fraction):
+    """pandas' ``low + (high - low) * fraction`` where it is a number; else its limit.
+
+    Infinities are values: the quantile between -inf and anything finite is -inf,
+    between -inf and -inf it is -inf, between -inf and +inf there is none (NaN). Where
+    only ``high - low`` overflows, the same formula at half scale.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        pandas = low + (high - low) * fraction
+    if np.isfinite(pandas):
+        return pandas
+    if np.isinf(low) and np.isinf(high):
+        return low if low == high else np.nan
+    if np.isinf(low) or np.isinf(high):
+        return low if np.isinf(low) else high
+    return 2 * (low / 2 + (high / 2 - low / 2) * fraction)
+
+
 def quantile_of(values, q, interpolation):
     """pandas' quantile of the non-NaN ``values``: the order statistics at ``q * (n - 1)``.
 
     Selections (lower, higher, nearest) are np.nanquantile's; linear is pandas'
-    ``low + (high - low) * fraction``; midpoint and floor use the exact midpoint.
+    ``low + (high - low) * fraction`` with infinities as values (:func:`linear_quantile`);
+    midpoint and floor use the exact midpoint.
     """
     values = np.asarray(values, dtype=np.float64)
     values = np.sort(values[~np.isnan(values)])
@@ -76,7 +95,7 @@ def quantile_of(values, q, interpolation):
     if fraction == 0:
         return low
     if interpolation == "linear":
-        return low + (high - low) * fraction
+        return linear_quantile(low, high, fraction)
     midpoint = median_of([low, high])
     return np.floor(midpoint) if interpolation == "floor" else midpoint
 

@@ -38,8 +38,11 @@ def test_running_median_of_a_stream_seed_example():
 def test_state_is_sized_by_the_window_not_the_data():
     from rollmed import _kernels
 
-    *heaps_and_map, _counts = _kernels.new_state(1001, np.dtype(np.float64))
-    assert {array.size for array in heaps_and_map} == {1024}
+    buffer = _kernels.heap_buffer(1001, 1001, True)
+    cap_lo, cap_hi, _seen = _kernels.heap_capacity(buffer)
+    assert cap_lo == cap_hi == 1024
+    # Two heaps of keys and positions, and the position map: five arrays of the capacity.
+    assert buffer.size == 5 * 1024 + _kernels._HEADER
 
 
 @pytest.mark.parametrize("window", [1, 2, 3, 64, 1001])

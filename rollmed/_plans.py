@@ -1,4 +1,4 @@
-"""Window plans: pandas' window rules turned into what the kernels take.
+"""Window plans: pandas' window rules turned into what the runners take.
 
 A plan says which rows each result covers: fixed offsets (fixed, centred and
 expanding windows, with ``closed`` and ``step``) or bounds arrays (time windows,
@@ -16,9 +16,8 @@ import numpy as np
 import pandas as pd
 from pandas.api.indexers import BaseIndexer
 
-from rollmed import _api
+from rollmed import _checks, _runners
 
-CLOSED = ("right", "left", "both", "neither")
 _NS_PER_UNIT = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
 
 
@@ -29,7 +28,8 @@ class Plan:
     Either ``offsets`` (result ``o`` covers rows ``[o * step + start, o * step + end)``)
     or ``bounds`` (result ``j`` covers ``[start[j], end[j])``), over the rows taken in
     ``order`` (all rows as they are when ``None``; groups gathered otherwise, the rows
-    of no group left out and given no result).
+    of no group left out and given no result). ``expanding`` windows never drop a
+    value but all at once, where a group ends: the kernels then track no positions.
     """
 
     n: int
@@ -38,6 +38,7 @@ class Plan:
     step: int = 1
     bounds: tuple[np.ndarray, np.ndarray] | None = None
     order: np.ndarray | None = None
+    expanding: bool = False
 
     def run(self, values: np.ndarray, valid: np.ndarray | None, q: float, interpolation: int):
         """Apply the plan to float64 or int64 ``values``: results and, for integers, their validity."""
@@ -45,18 +46,13 @@ class Plan:
             values = values[self.order]
             valid = None if valid is None else valid[self.order]
         if self.offsets is not None:
-            out, out_valid = _api.run_fixed(
-                values[np.newaxis],
-                None if valid is None else valid[np.newaxis],
-                *self.offsets,
-                self.step,
-                self.min_count,
-                q,
-                interpolation,
+            out, out_valid = self._run_fixed(
+                values[np.newaxis], None if valid is None else valid[np.newaxis], q, interpolation
             )
             out, out_valid = out[0], None if out_valid is None else out_valid[0]
         else:
-            out, out_valid = _api.run_bounds(values, valid, *self.bounds, self.min_count, q, interpolation)
+            readout = (q, interpolation, self.min_count)
+            out, out_valid = _runners.run_bounds(values, valid, self.bounds, self.expanding, readout)
         if self.order is None:
             return out, out_valid
         # Back to the rows' own order; rows of no group get no result.
@@ -74,9 +70,12 @@ class Plan:
         Fixed windows take all the columns in one call, split across threads.
         """
         if self.offsets is not None:
-            out, _ = _api.run_fixed(rows, None, *self.offsets, self.step, self.min_count, q, interpolation)
-            return list(out)
+            return list(self._run_fixed(rows, None, q, interpolation)[0])
         return [self.run(row, None, q, interpolation)[0] for row in rows]
+
+    def _run_fixed(self, rows, valid, q, interpolation):
+        readout = (q, interpolation, self.min_count)
+        return _runners.run_fixed(rows, valid, (*self.offsets, self.step), self.expanding, readout)
 
     @property
     def result_rows(self) -> slice:
@@ -84,38 +83,64 @@ class Plan:
         return slice(None, None, self.step)
 
 
-def _check_min_periods(min_periods: Any, window: int | None) -> int:
-    min_periods = _api._check_integer("min_periods", min_periods)
-    if min_periods < 0:
-        raise ValueError(f"`min_periods` (={min_periods}) must be >= 0")
-    if window is not None and min_periods > window:
-        raise ValueError(f"`min_periods` (={min_periods}) must be <= window (={window})")
-    return min_periods
-
-
-def check_row_window(window: Any) -> int:
-    """A window of a number of rows: an integer, at least 1."""
-    window = _api._check_integer("window", window)
-    if window < 1:
-        raise ValueError(f"`window` (={window}) must be >= 1")
-    return window
+def fixed_offsets(window: int, center: bool, closed: str | None) -> tuple[int, int]:
+    """The window of result ``i`` as pandas has it: rows ``[i + start, i + end)``, before clipping."""
+    shift = (window - 1) // 2 if center else 0
+    start, end = shift + 1 - window, shift + 1
+    if closed in ("left", "both"):
+        start -= 1
+    if closed in ("left", "neither"):
+        end -= 1
+    return start, end
 
 
 def is_time_span(window: Any) -> bool:
     """Whether ``window`` is a span of time (``"5min"``, a timedelta, an offset) rather than rows."""
-    return isinstance(window, (str, timedelta, pd.offsets.BaseOffset))
+    return isinstance(window, (str, timedelta, np.timedelta64, pd.offsets.BaseOffset))
 
 
-def _check_flag(name: str, value: Any) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"`{name}` must be a bool, got {value!r}")
-    return bool(value)
+def time_span_nanos(window: Any) -> int:
+    """A time span in nanoseconds: a ValueError naming ``window`` if it is not a fixed span."""
+    try:
+        if isinstance(window, np.timedelta64):
+            window = pd.Timedelta(window)
+        nanos = pd.tseries.frequencies.to_offset(window).nanos
+    except (TypeError, ValueError, OverflowError) as err:  # OutOfBoundsTimedelta is a ValueError
+        raise _checks.ArgumentError(
+            "window",
+            window,
+            "a number of rows or a fixed time span",
+            f"`window` (={window!r}) is not a number of rows nor a fixed time span",
+        ) from err
+    if nanos > np.iinfo(np.int64).max:  # pandas cannot hold it either (OutOfBoundsTimedelta)
+        raise _checks.ArgumentError("window", window, "a span of at most 2**63 - 1 nanoseconds (292 years)")
+    if nanos < 0:
+        raise _checks.ArgumentError(
+            "window", window, "a span that is not negative", f"`window` (={window!r}) must not be negative"
+        )
+    return nanos
 
 
-def _check_closed(closed: Any) -> str | None:
-    if closed is not None and closed not in CLOSED:
-        raise ValueError(f"`closed` must be one of {', '.join(map(repr, CLOSED))} or None, got {closed!r}")
-    return closed
+def time_ticks(times: pd.Index, nanos: int) -> tuple[np.ndarray, int]:
+    """The times as int64 ticks and a span of ``nanos`` in ticks, as pandas counts them.
+
+    A DatetimeIndex or TimedeltaIndex ticks in its own unit; a PeriodIndex in its
+    periods' ordinals, the span truncated to whole ticks as pandas does.
+    """
+    if isinstance(times.dtype, pd.ArrowDtype) and times.dtype.kind in "mM":
+        times = pd.Index(times.to_numpy())
+    if not isinstance(times, (pd.DatetimeIndex, pd.TimedeltaIndex, pd.PeriodIndex)):
+        raise ValueError(
+            "a time window needs a DatetimeIndex (or a datetime column named by `on`), "
+            f"got {type(times).__name__} of dtype {times.dtype}"
+        )
+    if times.hasnans:
+        raise ValueError("a time window needs an index without NaT")
+    if isinstance(times, pd.PeriodIndex):
+        tick = times.freq.nanos / times.freq.n  # raises ValueError for a period that is not fixed
+        return times.asi8, int(nanos / tick)
+    unit = times.unit
+    return times.asi8, pd.Timedelta(nanos).as_unit(unit).value // _NS_PER_UNIT[unit]
 
 
 def group_order(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -142,32 +167,6 @@ def _fixed_bounds_in_groups(segments: np.ndarray, start_offset: int, end_offset:
     return start, end
 
 
-def _time_unit_and_values(times: pd.Index) -> tuple[str, np.ndarray]:
-    if not isinstance(times, (pd.DatetimeIndex, pd.TimedeltaIndex)):
-        raise ValueError(
-            "a time window needs a DatetimeIndex (or a datetime column named by `on`), "
-            f"got {type(times).__name__} of dtype {times.dtype}"
-        )
-    if times.hasnans:
-        raise ValueError("a time window needs an index without NaT")
-    return times.unit, times.asi8
-
-
-def _time_window_nanos(window: Any) -> int:
-    try:
-        nanos = pd.tseries.frequencies.to_offset(window).nanos
-    except (TypeError, ValueError) as err:
-        raise ValueError(f"`window` (={window!r}) is not a number of rows nor a fixed time span") from err
-    if nanos < 0:
-        raise ValueError(f"`window` (={window!r}) must not be negative")
-    return nanos
-
-
-def _time_window_size(nanos: int, unit: str) -> int:
-    """The window in the index's own unit, as pandas computes it."""
-    return pd.Timedelta(nanos).as_unit(unit).value // _NS_PER_UNIT[unit]
-
-
 def plan_window(
     n: int,
     window: Any,
@@ -182,35 +181,29 @@ def plan_window(
 
     ``times`` is the index a time window runs on; ``codes`` the group of each row.
     """
-    center = _check_flag("center", center)
-    closed = _check_closed(closed)
-    if step is not None:
-        step = _api._check_integer("step", step)
-        if step < 1:
-            raise ValueError(f"`step` (={step}) must be >= 1")
-        if codes is not None:
-            raise ValueError("`step` does not go with `by`, as in pandas' groupby().rolling()")
+    center = _checks.check_flag("center", center)
+    closed = _checks.check_closed(closed)
+    step = _checks.check_step(step)
+    if step is not None and codes is not None:
+        raise ValueError("`step` does not go with `by`, as in pandas' groupby().rolling()")
     if isinstance(window, BaseIndexer):
         if codes is not None:
             raise ValueError("a window indexer does not go with `by`")
         # pandas' default for an indexer: its window_size.
         default = getattr(window, "window_size", 0)
-        min_count = default if min_periods is None else _check_min_periods(min_periods, None)
+        min_count = default if min_periods is None else _checks.check_min_periods(min_periods, None)
         start, end = window.get_window_bounds(
             num_values=n, min_periods=min_count, center=center, closed=closed, step=step
         )
-        start, end = _api.check_bounds(start, end, n)
-        return Plan(n, min_count, bounds=(start, end), step=step or 1)
+        return Plan(n, min_count, bounds=_checks.check_bounds(start, end, n), step=step or 1)
 
     if is_time_span(window):
         if step is not None:
             raise ValueError("`step` does not go with a time window, as in pandas")
-        nanos = _time_window_nanos(window)
-        unit, ticks = _time_unit_and_values(times)
+        ticks, size = time_ticks(times, time_span_nanos(window))
         order, segments = group_order(codes) if codes is not None else (None, np.array([0, n], np.int64))
-        size = _time_window_size(nanos, unit)
         ticks = np.ascontiguousarray(ticks if order is None else ticks[order])
-        min_count = 1 if min_periods is None else _check_min_periods(min_periods, None)
+        min_count = 1 if min_periods is None else _checks.check_min_periods(min_periods, None)
         from rollmed import _kernels
 
         start = np.empty(len(ticks), np.int64)
@@ -221,19 +214,27 @@ def plan_window(
             raise ValueError(f"a time window needs {where} index to be monotonic")
         return Plan(n, min_count, bounds=(start, end), order=order)
 
-    window = check_row_window(window)
-    min_count = window if min_periods is None else _check_min_periods(min_periods, window)
-    return _fixed_plan(n, _api.fixed_offsets(window, center, closed), min_count, codes, step or 1)
+    window = _checks.check_row_window(window)
+    min_count = window if min_periods is None else _checks.check_min_periods(min_periods, window)
+    return _fixed_plan(n, fixed_offsets(window, center, closed), min_count, codes, step or 1)
 
 
 def plan_expanding(n: int, min_periods: Any, codes: np.ndarray | None) -> Plan:
     """The plan of ``expanding(min_periods)`` over ``n`` rows, within groups if ``codes``."""
-    return _fixed_plan(n, (-n, 1), _check_min_periods(min_periods, None), codes)
+    return _fixed_plan(n, (-n, 1), _checks.check_min_periods(min_periods, None), codes, expanding=True)
 
 
-def _fixed_plan(n: int, offsets: tuple[int, int], min_count: int, codes: np.ndarray | None, step: int = 1):
+def _fixed_plan(
+    n: int,
+    offsets: tuple[int, int],
+    min_count: int,
+    codes: np.ndarray | None,
+    step: int = 1,
+    expanding: bool = False,
+) -> Plan:
     """Windows at fixed offsets from each row: as offsets, or as bounds within the groups of ``codes``."""
     if codes is None:
-        return Plan(n, min_count, offsets=offsets, step=step)
+        return Plan(n, min_count, offsets=offsets, step=step, expanding=expanding)
     order, segments = group_order(codes)
-    return Plan(n, min_count, bounds=_fixed_bounds_in_groups(segments, *offsets), order=order)
+    bounds = _fixed_bounds_in_groups(segments, *offsets)
+    return Plan(n, min_count, bounds=bounds, order=order, expanding=expanding)

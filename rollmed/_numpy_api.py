@@ -1,0 +1,215 @@
+"""The NumPy API: bottleneck-style moving-window functions along an axis of any array.
+
+Each function checks its arguments (rollmed._checks), moves the axis last and hands
+the rows to the runners (rollmed._runners), with bottleneck's dtype rule for the result.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from rollmed import _checks, _runners
+
+
+def _result_dtype(dtype: np.dtype) -> np.dtype:
+    """Apply bottleneck's rule: a float array keeps its dtype, byte order included; others give float64."""
+    return dtype if dtype.kind == "f" else np.dtype(np.float64)
+
+
+def _along_axis(
+    array: np.ndarray,
+    axis: int,
+    offsets: tuple[int, int],
+    min_count: int,
+    quantile: tuple[float, int],
+    expanding: bool = False,
+) -> np.ndarray:
+    """Windows at fixed ``offsets`` along ``axis`` of a checked array, with bottleneck's dtype rule."""
+    moved = np.moveaxis(array, axis, -1)
+    # One copy at most: to float64 in C order, which the reshape then only views.
+    as_float = moved.astype(np.float64, order="C", copy=False)
+    rows = as_float.reshape(math.prod(moved.shape[:-1]), moved.shape[-1])
+    out, _ = _runners.run_fixed(rows, None, (*offsets, 1), expanding, (*quantile, min_count))
+    out = np.moveaxis(out.reshape(moved.shape), -1, axis)
+    return out.astype(_result_dtype(array.dtype), copy=False)
+
+
+def _check_moving(
+    a: npt.ArrayLike, window: Any, min_count: Any, axis: Any
+) -> tuple[np.ndarray, int, int, int]:
+    """The bottleneck-style arguments, checked: the array, its axis, the window and min_count."""
+    array = _checks.check_array(a)
+    axis = _checks.check_axis(axis, array.ndim)
+    window = _checks.check_window_within(window, array.shape[axis])
+    return array, axis, window, _checks.check_min_count(min_count, window)
+
+
+def move_median(a: npt.ArrayLike, window: int, min_count: int | None = None, axis: int = -1) -> np.ndarray:
+    """Moving window median along the specified axis, ignoring NaNs.
+
+    A drop-in replacement for ``bottleneck.move_median``: the same arguments, the same
+    errors and the same results, with two exceptions where bottleneck is wrong.
+    Infinities are values, not missing data, and the median of an even count is the
+    midpoint of the two middle values, finite where their sum overflows: the median
+    of ``[1e308, 1e308]`` is ``1e308``, where bottleneck gives ``inf``.
+
+    Parameters
+    ----------
+    a : array_like
+        Input array of booleans, integers or floats (float16, float32, float64), of
+        any dimension, memory layout and byte order. It is not modified.
+    window : int
+        The number of elements in the moving window, from 1 to ``a.shape[axis]``.
+    min_count : int, optional
+        The least number of non-NaN values a window must hold to give a median; the
+        others give NaN. From 1 to ``window``; by default ``window``.
+    axis : int, optional
+        The axis along which to move the window. By default the last axis.
+
+    Returns
+    -------
+    numpy.ndarray
+        The moving median, of the shape of ``a``. A float array keeps its dtype
+        (float16, float32, byte order included); booleans and integers give float64.
+
+    Raises
+    ------
+    TypeError
+        If ``a`` is not numeric, or ``window``, ``min_count`` or ``axis`` is not an integer.
+    ValueError
+        If ``a`` is 0-d, ``axis`` is out of bounds, ``window`` is not in
+        ``[1, a.shape[axis]]`` or ``min_count`` not in ``[1, window]``.
+
+    See Also
+    --------
+    expanding_median : The median of everything up to each element.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import rollmed
+    >>> rollmed.move_median(np.array([1.0, 3.0, -1.0, -3.0, 5.0, 3.0]), window=3)
+    array([nan, nan,  1., -1., -1.,  3.])
+    >>> rollmed.move_median(np.array([1.0, np.nan, 2.0, 7.0]), window=2, min_count=1)
+    array([1. , 1. , 2. , 4.5])
+    """
+    array, axis, window, min_count = _check_moving(a, window, min_count, axis)
+    return _along_axis(array, axis, (1 - window, 1), min_count, _checks.MEDIAN_QUANTILE)
+
+
+def expanding_median(a: npt.ArrayLike, min_count: int = 1, axis: int = -1) -> np.ndarray:
+    """Expanding (running) median along the specified axis, ignoring NaNs.
+
+    Element ``i`` is the median of the non-NaN values among elements ``0..i``: the
+    running median of a stream. Infinities are values, and the median of an even count
+    is the midpoint of the two middle values, finite where their sum overflows.
+
+    Parameters
+    ----------
+    a : array_like
+        Input array of booleans, integers or floats, of any dimension, memory layout
+        and byte order. It is not modified.
+    min_count : int, optional
+        The least number of non-NaN values seen so far for a median; before that, NaN.
+        At least 1; by default 1.
+    axis : int, optional
+        The axis along which to expand. By default the last axis.
+
+    Returns
+    -------
+    numpy.ndarray
+        The running median, of the shape of ``a``, with ``move_median``'s dtype rule.
+
+    Raises
+    ------
+    TypeError
+        If ``a`` is not numeric, or ``min_count`` or ``axis`` is not an integer.
+    ValueError
+        If ``a`` is 0-d, ``axis`` is out of bounds or ``min_count`` is below 1.
+
+    See Also
+    --------
+    move_median : The median of a moving window.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import rollmed
+    >>> rollmed.expanding_median(np.array([2.0, 3.0, 4.0, np.nan, 10.0]))
+    array([2. , 2.5, 3. , 3. , 3.5])
+    """
+    array = _checks.check_array(a)
+    axis = _checks.check_axis(axis, array.ndim)
+    min_count = _checks.check_at_least("min_count", min_count, 1)
+    offsets = (-array.shape[axis], 1)
+    return _along_axis(array, axis, offsets, min_count, _checks.MEDIAN_QUANTILE, expanding=True)
+
+
+def move_quantile(
+    a: npt.ArrayLike,
+    window: int,
+    q: float,
+    min_count: int | None = None,
+    axis: int = -1,
+    interpolation: str = "linear",
+) -> np.ndarray:
+    """Moving window quantile along the specified axis, ignoring NaNs.
+
+    :func:`move_median` for any quantile, with pandas' interpolation modes: the two
+    heaps split at the order statistic ``q`` asks for. ``q = 0.5`` with linear
+    interpolation is the median, bit for bit.
+
+    Parameters
+    ----------
+    a : array_like
+        Input array of booleans, integers or floats (float16, float32, float64), of
+        any dimension, memory layout and byte order. It is not modified.
+    window : int
+        The number of elements in the moving window, from 1 to ``a.shape[axis]``.
+    q : float
+        The quantile, from 0 to 1.
+    min_count : int, optional
+        The least number of non-NaN values a window must hold to give a result; the
+        others give NaN. From 1 to ``window``; by default ``window``.
+    axis : int, optional
+        The axis along which to move the window. By default the last axis.
+    interpolation : {"linear", "lower", "higher", "midpoint", "nearest", "floor"}
+        How to read a quantile that falls between two values ``i <= j`` at fraction
+        ``f``: ``i + (j - i) * f``, ``i``, ``j``, ``(i + j) / 2``, the nearer one (half
+        to even, as pandas), or the floor of the midpoint.
+
+    Returns
+    -------
+    numpy.ndarray
+        The moving quantile, of the shape of ``a``, with :func:`move_median`'s dtype rule.
+
+    Raises
+    ------
+    TypeError
+        If ``a`` is not numeric, or ``window``, ``min_count``, ``axis`` or ``q`` has the wrong type.
+    ValueError
+        If ``a`` is 0-d, ``axis`` is out of bounds, ``window`` is not in ``[1,
+        a.shape[axis]]``, ``min_count`` not in ``[1, window]``, ``q`` not in ``[0, 1]``
+        or ``interpolation`` unknown.
+
+    See Also
+    --------
+    move_median : The moving median.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import rollmed
+    >>> a = np.array([1.0, 2.0, 3.0, 4.0, 10.0, 6.0])
+    >>> rollmed.move_quantile(a, window=4, q=0.9)
+    array([nan, nan, nan, 3.7, 8.2, 8.8])
+    >>> rollmed.move_quantile(a, window=4, q=0.9, interpolation="lower")
+    array([nan, nan, nan,  3.,  4.,  6.])
+    """
+    array, axis, window, min_count = _check_moving(a, window, min_count, axis)
+    quantile = _checks.check_quantile(q, interpolation)
+    return _along_axis(array, axis, (1 - window, 1), min_count, quantile)
