@@ -2,6 +2,8 @@
 
 import copy
 import pickle
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -116,3 +118,108 @@ def test_bad_arguments(kwargs, error, words):
 def test_two_dimensional_update_is_refused():
     with pytest.raises(ValueError, match="one-dimensional"):
         rollmed.RollingMedian(3).update(np.zeros((2, 2)))
+
+
+@pytest.mark.parametrize("clone", [copy.copy, copy.deepcopy, pickle.loads, "copy"])
+def test_every_kind_of_copy_is_independent(clone):
+    # Issue 9: copy.copy shared its heaps with the original.
+    stream = rollmed.RollingMedian(3)
+    stream.update([1.0, 2.0])
+    other = (
+        stream.copy()
+        if clone == "copy"
+        else pickle.loads(pickle.dumps(stream))
+        if clone is pickle.loads
+        else clone(stream)
+    )
+    other.update(100.0)
+    assert stream.update(3.0) == 2.0
+    assert other.update(3.0) == 3.0
+
+
+THREADED_UPDATES = """
+import threading, numpy as np, rollmed
+for window in (None, 5, 300):
+    stream = rollmed.RollingMedian(window)
+    refused, errors = [], []
+    def feed(seed):
+        rng = np.random.default_rng(seed)
+        for _ in range(300):
+            try:
+                stream.update(rng.standard_normal(rng.integers(0, 2000)))
+                stream.update(float(rng.standard_normal()))
+            except RuntimeError as exc:
+                refused.append(str(exc))
+            except Exception as exc:
+                errors.append(repr(exc))
+    threads = [threading.Thread(target=feed, args=(seed,)) for seed in range(4)]
+    for thread in threads: thread.start()
+    for thread in threads: thread.join()
+    assert not errors, errors
+    assert all("another thread" in message for message in refused)
+    # The stream still works, and agrees with a fresh one fed what it holds now.
+    assert isinstance(stream.update(1.0), float)
+print("ok")
+"""
+
+
+def test_updates_from_several_threads_never_crash():
+    # Issue 9: four threads updating one stream killed the interpreter (SIGSEGV, SIGBUS).
+    result = subprocess.run(
+        [sys.executable, "-c", THREADED_UPDATES], capture_output=True, text=True, timeout=600
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"
+
+
+def test_a_refused_update_leaves_the_stream_as_it_was():
+    stream = rollmed.RollingMedian(3)
+    stream.update([1.0, 2.0, 3.0])
+    stream._token.pop()  # as if another thread were inside update
+    with pytest.raises(RuntimeError, match="another thread"):
+        stream.update(4.0)
+    with pytest.raises(RuntimeError, match="another thread"):
+        stream.update([4.0, 5.0])
+    stream._token.append(True)
+    assert stream.count == 3
+    assert stream.update(10.0) == 3.0
+
+
+@pytest.mark.parametrize(
+    "values",
+    ["1.5", np.datetime64("2024-01-01"), np.array([1 + 2j]), 1 + 2j, [1.0, "a"], pd.Series(["x"]),
+     pd.Series(pd.date_range("2024", periods=2)), [np.timedelta64(1, "s")], b"1"],
+)  # fmt: skip
+def test_values_that_are_not_numbers_are_refused(values):
+    stream = rollmed.RollingMedian(2, min_periods=1)
+    with pytest.raises(TypeError, match="RollingMedian takes numbers"):
+        stream.update(values)
+    assert stream.count == 0
+
+
+def test_none_and_pd_na_are_missing_like_nan():
+    stream = rollmed.RollingMedian(3, min_periods=1)
+    assert np.isnan(stream.update(None))
+    assert np.isnan(stream.update(pd.NA))
+    np.testing.assert_array_equal(stream.update([1.0, None, pd.NA, 3.0]), [1.0, 1.0, 1.0, 3.0])
+    nullable = pd.array([4, None, 6], dtype="Int64")
+    np.testing.assert_array_equal(stream.update(nullable), [3.5, 3.5, 5.0])
+
+
+def test_memory_follows_the_values_held():
+    # Issue 9: a stream sized its heaps by the window up front (42 MB for a window of 10**6).
+    stream = rollmed.RollingMedian(window=10**6)
+    assert len(pickle.dumps(stream)) < 4096
+    stream.update(np.arange(1000.0))
+    assert stream._buffer.nbytes < 5 * 1024 * 8 + 1024  # five arrays of the 1024 values' capacity
+    huge = rollmed.RollingMedian(window=2**62, min_periods=1)
+    np.testing.assert_array_equal(huge.update([3.0, 1.0, 2.0]), [3.0, 2.0, 2.0])
+    assert huge._buffer.nbytes < 1024
+
+
+@given(values=float_series(max_size=300), window=st.integers(1, 300), cuts=st.lists(st.integers(0, 300)))
+def test_growing_state_gives_the_one_shot_result(values, window, cuts):
+    stream = rollmed.RollingMedian(window, min_periods=1)
+    cuts = [cut for cut in cuts if cut <= len(values)]
+    expected = pd.Series(values).rollmed.window(window, min_periods=1).to_numpy()
+    np.testing.assert_array_equal(feed(stream, values, cuts), expected)
