@@ -119,7 +119,8 @@ import os, warnings
 with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
     import rollmed
-print(rollmed.get_num_threads(), len(os.sched_getaffinity(0)), "|".join(str(w.message) for w in caught), sep=";")
+messages = "|".join(str(warning.message) for warning in caught)
+print(rollmed.get_num_threads(), len(os.sched_getaffinity(0)), messages, sep=";")
 """
 
 
@@ -181,5 +182,5 @@ def test_one_pool_alive_at_a_time():
 
 def test_set_num_threads_and_the_environment_share_one_rule():
     for bad in (0, -4):
-        with pytest.raises(ValueError, match="`n` \\(=-?[0-9]+\\) must be at least 1"):
+        with pytest.raises(ValueError, match=r"`n` \(=-?[0-9]+\) must be at least 1"):
             rollmed.set_num_threads(bad)

@@ -1,4 +1,4 @@
-"""What the README promises where pandas is wrong: infinities are values, nothing overflows, -0.0 + 0.0 is +0.0.
+"""Where pandas is wrong, what the README promises: infinities are values, nothing overflows, -0 + 0 is +0.
 
 Issue 9, items 10 and 11: every quantile mode on every path.
 """
@@ -90,7 +90,7 @@ ZEROS = np.array([0.0, -0.0, -0.0, 0.0, 5.0, -0.0, 0.0, -5.0])
 
 @pytest.mark.parametrize("window", [2, 4])
 def test_the_mean_of_two_middle_zeros_is_positive_on_every_path(window):
-    # The two middle values of [-0.0, 0.0] are -0.0 and 0.0; their mean, in float, is +0.0 (pandas, bottleneck).
+    # The two middle values of [-0.0, 0.0] are -0.0 and 0.0: their mean in float is +0.0 (pandas, bottleneck).
     expected = pd.Series(ZEROS).rolling(window).median().to_numpy()
     paths = {
         "Series": pd.Series(ZEROS).rollmed.window(window),
