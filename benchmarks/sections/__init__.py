@@ -1,0 +1,39 @@
+"""The sections of the report, in the order they run; ``--only`` picks some of them by name.
+
+A section is a module of this package that ends with ``SECTION = Section(NAME, run, report)``:
+``run(settings, peers)`` measures and returns its results, ``report(results)`` returns its
+markdown. To add one, write the module and add its ``SECTION`` to SECTIONS below.
+"""
+
+from harness import Section
+
+from sections import (
+    columns,
+    dask_frames,
+    expanding,
+    files,
+    groups,
+    integers,
+    memory,
+    quantile,
+    rolling,
+    startup,
+    streaming,
+    time_windows,
+)
+
+SECTIONS: tuple[Section, ...] = (
+    rolling.SECTION,
+    expanding.SECTION,
+    columns.SECTION,
+    startup.SECTION,
+    memory.SECTION,
+    time_windows.SECTION,
+    groups.SECTION,
+    quantile.SECTION,
+    integers.SECTION,
+    streaming.SECTION,
+    files.SECTION,
+    dask_frames.SECTION,
+)
+SECTION_NAMES = tuple(section.name for section in SECTIONS)
