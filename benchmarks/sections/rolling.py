@@ -27,7 +27,7 @@ from harness import (
 import rollmed
 
 NAME = "rolling"
-WINDOWS = (3, 11, 101, 1001, 10001)
+WINDOWS = (3, 5, 11, 31, 101, 1001, 10001)
 
 ROLLMED_SERIES = "rollmed (Series)"
 ROLLMED_NDARRAY = "rollmed (ndarray)"
