@@ -28,9 +28,9 @@ import numpy as np
 
 BENCHMARKS_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCHMARKS_DIR.parent
-# Benchmark the checkout next to this script, even where another rollmed is installed.
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
+# Benchmark the checkout next to this script, even where another rollmed is installed
+# or named earlier on PYTHONPATH.
+sys.path.insert(0, str(REPO_ROOT))
 
 import rollmed  # noqa: E402
 
