@@ -24,6 +24,7 @@ EXACT_INTERPOLATIONS = frozenset({"lower", "higher", "nearest", "floor"})
 # pandas' median, (a + b) / 2 of the two middle values, as a quantile and its reading.
 MEDIAN_QUANTILE = (0.5, INTERPOLATIONS["midpoint"])
 CLOSED = ("right", "left", "both", "neither")
+STREAM_DTYPES = ("float64", "int64", "uint64")
 
 _INT64_MAX = np.iinfo(np.int64).max
 
@@ -185,3 +186,20 @@ def check_bounds(start: Any, end: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
 def check_num_threads(n: Any, name: str = "n") -> int:
     """A number of threads: an integer, at least 1."""
     return check_at_least(name, n, 1)
+
+
+def check_stream_dtype(dtype: Any, interpolation: str) -> str:
+    """A stream's dtype: float64, or int64 / uint64 for exact integers with an exact interpolation."""
+    try:
+        name = np.dtype(dtype).name
+    except TypeError:
+        name = None
+    if name not in STREAM_DTYPES:
+        raise ArgumentError("dtype", dtype, "'float64', 'int64' or 'uint64'")
+    if name != "float64" and interpolation not in EXACT_INTERPOLATIONS:
+        raise ArgumentError(
+            "dtype", dtype, "float64 for this interpolation",
+            f"`dtype` (={dtype!r}) gives exact integers with interpolation 'lower', 'higher', 'nearest' "
+            f"or 'floor' only, got interpolation={interpolation!r}",
+        )  # fmt: skip
+    return name

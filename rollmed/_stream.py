@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import functools
-import numbers
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
-from rollmed import _checks, _runners
+from rollmed import _checks, _runners, _values
 
 # A fixed window's heaps start with room for this many values and double as values arrive.
 _FIRST_CAPACITY = 8
@@ -38,32 +36,6 @@ def _push_entry_point() -> Any:
     return _kernels.stream_push.compile(signature)
 
 
-def _missing_or_number(value: Any) -> float:
-    """A value of an object array as a float: None and ``pd.NA`` are missing; text or dates are refused."""
-    if value is None or value is pd.NA:
-        return np.nan
-    if isinstance(value, numbers.Real) and not isinstance(value, np.timedelta64):
-        return float(value)
-    raise TypeError(f"RollingMedian takes numbers, got {value!r} of type {type(value).__name__}")
-
-
-def _as_float64(values: Any) -> np.ndarray:
-    """``values`` as a float64 array, NaN missing: numbers only, never text, dates or complex values."""
-    if isinstance(values, (pd.Series, pd.Index, pd.api.extensions.ExtensionArray)):
-        dtype = values.dtype
-        if pd.api.types.is_bool_dtype(dtype) or (
-            pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_complex_dtype(dtype)
-        ):
-            return values.to_numpy(dtype=np.float64, na_value=np.nan)
-        raise TypeError(f"RollingMedian takes numbers, got values of dtype {dtype}")
-    array = np.asarray(values)
-    if array.dtype.kind in "biuf":
-        return array.astype(np.float64, copy=False)
-    if array.dtype.kind == "O":
-        return np.array([_missing_or_number(value) for value in array.ravel()]).reshape(array.shape)
-    raise TypeError(f"RollingMedian takes numbers, got values of dtype {array.dtype}")
-
-
 class RollingMedian:
     """The rolling (or running) median of a stream, fed a value or a chunk at a time.
 
@@ -89,6 +61,11 @@ class RollingMedian:
         The quantile, from 0 to 1; the default is the median.
     interpolation : {"linear", "lower", "higher", "midpoint", "nearest", "floor"}
         How to read a quantile between two values, as pandas' ``quantile``.
+    dtype : {"float64", "int64", "uint64"}, default "float64"
+        The values' type. With an integer type and an interpolation that selects a value
+        (``lower``, ``higher``, ``nearest``) or floors it (``floor``), values and results
+        are exact integers: results come back as a nullable ``Int64`` (``UInt64``) array,
+        ``<NA>`` where ``min_periods`` is not met, as the accessor gives them.
 
     Raises
     ------
@@ -115,6 +92,7 @@ class RollingMedian:
         min_periods: int | None = None,
         q: float = 0.5,
         interpolation: str = "linear",
+        dtype: Any = "float64",
     ) -> None:
         from rollmed import _kernels
 
@@ -124,6 +102,7 @@ class RollingMedian:
             min_periods = window if window is not None else 1
         min_periods = _checks.check_min_periods(min_periods, window)
         q, code = _checks.check_quantile(q, interpolation)
+        self.dtype = _checks.check_stream_dtype(dtype, interpolation)
         self.window = window
         self.min_periods = min_periods
         self.q = q
@@ -163,7 +142,7 @@ class RollingMedian:
     def __repr__(self) -> str:
         return (
             f"RollingMedian(window={self.window}, min_periods={self.min_periods}, q={self.q}, "
-            f"interpolation={self.interpolation!r}; {self.count} values seen)"
+            f"interpolation={self.interpolation!r}, dtype={self.dtype!r}; {self.count} values seen)"
         )
 
     def copy(self) -> RollingMedian:
@@ -225,7 +204,8 @@ class RollingMedian:
         else:
             cap_lo = max(int(self.q * total) + 2, 2 * cap_lo)
             cap_hi = max(int((1 - self.q) * total) + 2, 2 * cap_hi)
-        self._buffer = _kernels.heap_grow(self._buffer, cap_lo, cap_hi, self._buffer[:0].view(np.float64))
+        keys = self._buffer[:0].view(np.float64) if self.dtype == "float64" else self._buffer[:0]
+        self._buffer = _kernels.heap_grow(self._buffer, cap_lo, cap_hi, keys)
         self._room = self._values_with_room() - n_new
 
     def update(self, values: npt.ArrayLike) -> np.ndarray | float:
@@ -260,7 +240,9 @@ class RollingMedian:
         >>> stream.update(7.0)
         4.0
         """
-        if type(values) is float:  # a per-value consumer's hot path, written out: 0.3 us in all
+        if (
+            type(values) is float and self.dtype == "float64"
+        ):  # a per-value consumer's hot path, written out: 0.3 us in all
             token = self._token
             try:
                 token.pop()
@@ -274,19 +256,30 @@ class RollingMedian:
                 return self._push(self._buffer, values, self.window or 0, self._readout)
             finally:
                 token.append(True)
-        chunk = _as_float64(values)
+        unboxed = _values.unbox_stream(values, self.dtype)
+        chunk = unboxed.values
         if chunk.ndim == 0:
-            return self.update(float(chunk))
+            if not unboxed.exact:
+                return self.update(float(chunk))
+            return self._update_chunk(_values.Unboxed(chunk.reshape(1), unboxed.valid, unboxed.unsigned))[0]
         if chunk.ndim != 1:
             raise ValueError(f"`values` must be a scalar or one-dimensional, got shape {chunk.shape}")
+        return self._update_chunk(unboxed)
+
+    def _update_chunk(self, unboxed: _values.Unboxed) -> Any:
         from rollmed import _kernels
 
-        out = np.empty(chunk.size, np.float64)
+        n = unboxed.values.size
+        out = np.empty(n, np.int64 if unboxed.exact else np.float64)
+        out_valid = np.empty(n if unboxed.exact else 0, np.bool_)
+        valid = np.empty(0, np.bool_) if unboxed.valid is None else unboxed.valid.reshape(-1)
+        values = _runners.read_only(np.ascontiguousarray(unboxed.values))
         with self._using():
-            self._make_room(chunk.size)
-            values = _runners.read_only(np.ascontiguousarray(chunk))
-            _kernels.stream_update(self._buffer, values, self.window or 0, self._readout, out)
-        return out
+            self._make_room(n)
+            _kernels.stream_update(
+                self._buffer, values, valid, self.window or 0, self._readout, out, out_valid
+            )
+        return unboxed.rebox(out, out_valid)
 
     @property
     def count(self) -> int:

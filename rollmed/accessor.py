@@ -6,55 +6,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pandas.api.types import (
-    is_bool_dtype,
-    is_complex_dtype,
-    is_integer_dtype,
-    is_numeric_dtype,
-)
 
-from rollmed import _checks, _plans
-
-_UINT64_FLIP = np.uint64(1 << 63)  # maps uint64 onto int64 in the same order, and back
-
-
-def _is_supported(dtype: Any) -> bool:
-    return is_bool_dtype(dtype) or (is_numeric_dtype(dtype) and not is_complex_dtype(dtype))
-
-
-def _is_uint64(dtype: Any) -> bool:
-    numpy_dtype = np.dtype(getattr(dtype, "numpy_dtype", dtype))
-    return numpy_dtype.kind == "u" and numpy_dtype.itemsize == 8
-
-
-class _Column:
-    """One column unboxed for the kernels, and how to rebox its results."""
-
-    def __init__(self, series: pd.Series, interpolation: str) -> None:
-        if isinstance(series.dtype, pd.SparseDtype):
-            series = series.sparse.to_dense()
-        self.exact = is_integer_dtype(series.dtype) and interpolation in _checks.EXACT_INTERPOLATIONS
-        self.unsigned = self.exact and _is_uint64(series.dtype)
-        self.valid = None
-        if not self.exact:
-            self.values = series.to_numpy(dtype=np.float64, na_value=np.nan)
-            return
-        missing = series.isna().to_numpy(dtype=np.bool_)
-        if missing.any():
-            self.valid = ~missing
-        if self.unsigned:
-            raw = series.to_numpy(dtype=np.uint64, na_value=0)
-            self.values = (raw ^ _UINT64_FLIP).view(np.int64)
-        else:
-            self.values = series.to_numpy(dtype=np.int64, na_value=0)
-
-    def rebox(self, out: np.ndarray, out_valid: np.ndarray | None) -> Any:
-        """Float results as they are; exact ones as a nullable integer array."""
-        if not self.exact:
-            return out
-        if self.unsigned:
-            out = out.view(np.uint64) ^ _UINT64_FLIP
-        return pd.arrays.IntegerArray(out, ~out_valid)
+from rollmed import _checks, _plans, _values
 
 
 def _group_codes(keys: list[Any], n: int) -> np.ndarray:
@@ -99,7 +52,7 @@ def _series_keys(by: Any, series: pd.Series) -> Any:
     return keys
 
 
-def _run(plan: _plans.Plan, column: _Column, q: float, code: int) -> Any:
+def _run(plan: _plans.Plan, column: _values.Unboxed, q: float, code: int) -> Any:
     return column.rebox(*plan.run(column.values, column.valid, q, code))
 
 
@@ -145,7 +98,7 @@ class RollmedSeriesAccessor:
     """
 
     def __init__(self, series: pd.Series) -> None:
-        if not _is_supported(series.dtype):
+        if not _values.is_supported(series.dtype):
             # pandas' accessor guide: reject an unsupported dtype with AttributeError, at access.
             raise AttributeError(
                 f"rollmed needs a numeric or boolean Series, "
@@ -222,7 +175,9 @@ class RollmedSeriesAccessor:
             self._series.index,
             self._codes(by),
         )
-        return self._rebox(_run(plan, _Column(self._series, interpolation), q, code), plan.result_rows)
+        return self._rebox(
+            _run(plan, _values.unbox_series(self._series, interpolation), q, code), plan.result_rows
+        )
 
     def expanding(
         self, min_periods: int = 1, *, q: float = 0.5, interpolation: str = "linear", by: Any = None
@@ -264,7 +219,7 @@ class RollmedSeriesAccessor:
         """
         q, code = _checks.check_quantile(q, interpolation)
         plan = _plans.plan_expanding(len(self._series), min_periods, self._codes(by))
-        return self._rebox(_run(plan, _Column(self._series, interpolation), q, code))
+        return self._rebox(_run(plan, _values.unbox_series(self._series, interpolation), q, code))
 
     window.__doc__ = _fill_doc(window.__doc__)
     expanding.__doc__ = _fill_doc(expanding.__doc__)
@@ -301,7 +256,7 @@ class RollmedFrameAccessor:
         for position, (name, dtype) in enumerate(self._frame.dtypes.items()):
             if name in exclude:
                 continue
-            if _is_supported(dtype):
+            if _values.is_supported(dtype):
                 positions.append(position)
             elif not numeric_only:
                 raise TypeError(
@@ -315,7 +270,9 @@ class RollmedFrameAccessor:
 
         Columns are kept by position, so duplicate names come back as pandas gives them.
         """
-        unboxed = [_Column(self._frame.iloc[:, position], interpolation) for position in positions]
+        unboxed = [
+            _values.unbox_series(self._frame.iloc[:, position], interpolation) for position in positions
+        ]
         results = dict(zip(positions, self._run_columns(plan, unboxed, q, code), strict=True))
         rows = plan.result_rows
         if on is not None:  # the `on` column, as pandas keeps it: a copy, with its dtype
@@ -330,7 +287,7 @@ class RollmedFrameAccessor:
         return result
 
     @staticmethod
-    def _run_columns(plan, unboxed: list[_Column], q: float, code: int) -> list[Any]:
+    def _run_columns(plan, unboxed: list[_values.Unboxed], q: float, code: int) -> list[Any]:
         floats = [column.values for column in unboxed if not column.exact]
         if len(floats) < 2:
             return [_run(plan, column, q, code) for column in unboxed]

@@ -26,8 +26,7 @@ import pandas as pd
 from dask import delayed
 from pandas.api.indexers import BaseIndexer
 
-import rollmed
-from rollmed import _plans
+from rollmed import _plans, _values
 from rollmed._stream import RollingMedian
 from rollmed.accessor import key_columns
 
@@ -309,7 +308,7 @@ class DaskSeriesAccessor:
     """
 
     def __init__(self, series: dd.Series) -> None:
-        if not rollmed.accessor._is_supported(series.dtype):
+        if not _values.is_supported(series.dtype):
             raise AttributeError(f"rollmed needs a numeric or boolean Series, got dtype {series.dtype!s}")
         self._series = series
 

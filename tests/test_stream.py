@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import rollmed
-from tests.strategies import float_series
+from tests.strategies import float_series, int64_values
 
 
 def one_shot(values, window, min_periods, q, interpolation):
@@ -223,3 +223,66 @@ def test_growing_state_gives_the_one_shot_result(values, window, cuts):
     cuts = [cut for cut in cuts if cut <= len(values)]
     expected = pd.Series(values).rollmed.window(window, min_periods=1).to_numpy()
     np.testing.assert_array_equal(feed(stream, values, cuts), expected)
+
+
+@given(
+    data=st.data(),
+    values=st.lists(st.one_of(st.none(), int64_values), max_size=120),
+    window=st.one_of(st.none(), st.integers(1, 30)),
+    interpolation=st.sampled_from(["lower", "higher", "nearest", "floor"]),
+    q=st.sampled_from([0.5, 0.1, 0.9, 1.0]),
+)
+def test_integer_streams_are_exact_under_any_split(data, values, window, interpolation, q):
+    series = pd.Series(values, dtype="Int64")
+    min_periods = data.draw(st.one_of(st.none(), st.integers(0, window or 5)))
+    expected = one_shot(series, window, min_periods, q, interpolation).array
+    stream = rollmed.RollingMedian(
+        window, min_periods=min_periods, q=q, interpolation=interpolation, dtype="int64"
+    )
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(values)), max_size=6)))
+    pieces = []
+    for start, stop in zip([0, *cuts], [*cuts, len(values)], strict=True):
+        if stop - start == 1 and data.draw(st.booleans()):
+            value = values[start]
+            result = stream.update(pd.NA if value is None else value)
+            pieces.append(pd.array([result], dtype="Int64"))
+        elif stop > start:
+            pieces.append(
+                stream.update(series.iloc[start:stop] if data.draw(st.booleans()) else values[start:stop])
+            )
+    combined = pd.array(
+        np.concatenate([np.asarray(p, dtype=object) for p in pieces]) if pieces else [], dtype="Int64"
+    )
+    pd.testing.assert_extension_array_equal(combined, expected)
+
+
+def test_unsigned_streams_are_exact():
+    values = np.array([2**64 - 1, 2**64 - 3, 0, 2**63], np.uint64)
+    stream = rollmed.RollingMedian(2, interpolation="floor", dtype="uint64")
+    expected = pd.Series(values).rollmed.window(2, interpolation="floor").array
+    pd.testing.assert_extension_array_equal(stream.update(values), expected)
+
+
+@pytest.mark.parametrize(
+    "kwargs, values, error",
+    [
+        ({"dtype": "int64", "interpolation": "lower"}, [1.5], TypeError),
+        ({"dtype": "int64", "interpolation": "lower"}, [2**63], ValueError),
+        ({"dtype": "uint64", "interpolation": "lower"}, [-1], ValueError),
+        ({"dtype": "int64", "interpolation": "lower"}, pd.Series([1.0]), TypeError),
+    ],
+)
+def test_integer_streams_take_integers_in_range(kwargs, values, error):
+    stream = rollmed.RollingMedian(3, **kwargs)
+    with pytest.raises(error):
+        stream.update(values)
+    assert stream.count == 0
+
+
+@pytest.mark.parametrize(
+    "dtype, words", [("int64", "`dtype` (='int64') gives exact integers"), ("int32", "`dtype`")]
+)
+def test_integer_streams_need_an_exact_interpolation(dtype, words):
+    with pytest.raises(ValueError) as caught:
+        rollmed.RollingMedian(3, dtype=dtype)
+    assert words in str(caught.value)
