@@ -5,7 +5,7 @@ the NumPy functions :func:`move_median` and :func:`expanding_median`. The numba
 kernels compile on the first call and are cached on disk.
 """
 
-from rollmed import accessor as _accessor  # noqa: F401  (registers the .rollmed accessor)
+from rollmed import _frame_accessor, accessor  # noqa: F401  (register the .rollmed accessors)
 from rollmed._numpy_api import expanding_median, move_median, move_quantile
 from rollmed._stream import RollingMedian
 from rollmed._threads import get_num_threads, set_num_threads

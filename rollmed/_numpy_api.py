@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from rollmed import _checks, _runners
+from rollmed import _checks, _runners, _statistics
 
 
 def _result_dtype(dtype: np.dtype) -> np.dtype:
@@ -25,7 +25,7 @@ def _along_axis(
     axis: int,
     offsets: tuple[int, int],
     min_count: int,
-    quantile: tuple[float, int],
+    statistic: _statistics.Statistic,
     expanding: bool = False,
 ) -> np.ndarray:
     """Windows at fixed ``offsets`` along ``axis`` of a checked array, with bottleneck's dtype rule."""
@@ -33,8 +33,8 @@ def _along_axis(
     # One copy at most: to float64 in C order, which the reshape then only views.
     as_float = moved.astype(np.float64, order="C", copy=False)
     rows = as_float.reshape(math.prod(moved.shape[:-1]), moved.shape[-1])
-    out, _ = _runners.run_fixed(rows, None, (*offsets, 1), expanding, (*quantile, min_count))
-    out = np.moveaxis(out.reshape(moved.shape), -1, axis)
+    out, _ = _runners.run_fixed(rows, None, (*offsets, 1), expanding, min_count, statistic)
+    out = np.moveaxis(out[..., 0].reshape(moved.shape), -1, axis)
     return out.astype(_result_dtype(array.dtype), copy=False)
 
 
@@ -98,7 +98,7 @@ def move_median(a: npt.ArrayLike, window: int, min_count: int | None = None, axi
     array([1. , 1. , 2. , 4.5])
     """
     array, axis, window, min_count = _check_moving(a, window, min_count, axis)
-    return _along_axis(array, axis, (1 - window, 1), min_count, _checks.MEDIAN_QUANTILE)
+    return _along_axis(array, axis, (1 - window, 1), min_count, _statistics.MEDIAN)
 
 
 def expanding_median(a: npt.ArrayLike, min_count: int = 1, axis: int = -1) -> np.ndarray:
@@ -146,7 +146,7 @@ def expanding_median(a: npt.ArrayLike, min_count: int = 1, axis: int = -1) -> np
     axis = _checks.check_axis(axis, array.ndim)
     min_count = _checks.check_at_least("min_count", min_count, 1)
     offsets = (-array.shape[axis], 1)
-    return _along_axis(array, axis, offsets, min_count, _checks.MEDIAN_QUANTILE, expanding=True)
+    return _along_axis(array, axis, offsets, min_count, _statistics.MEDIAN, expanding=True)
 
 
 def move_quantile(
@@ -211,5 +211,5 @@ def move_quantile(
     array([nan, nan, nan,  3.,  4.,  6.])
     """
     array, axis, window, min_count = _check_moving(a, window, min_count, axis)
-    quantile = _checks.check_quantile(q, interpolation)
-    return _along_axis(array, axis, (1 - window, 1), min_count, quantile)
+    statistic, _ = _statistics.quantiles(q, interpolation)
+    return _along_axis(array, axis, (1 - window, 1), min_count, statistic)

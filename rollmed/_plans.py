@@ -17,6 +17,7 @@ import pandas as pd
 from pandas.api.indexers import BaseIndexer
 
 from rollmed import _checks, _runners
+from rollmed._statistics import Statistic
 
 _NS_PER_UNIT = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
 
@@ -40,42 +41,48 @@ class Plan:
     order: np.ndarray | None = None
     expanding: bool = False
 
-    def run(self, values: np.ndarray, valid: np.ndarray | None, q: float, interpolation: int):
-        """Apply the plan to float64 or int64 ``values``: results and, for integers, their validity."""
+    def run(self, values: np.ndarray, valid: np.ndarray | None, statistic: Statistic):
+        """Apply the plan to float64 or int64 ``values``: results ``(rows, outputs)`` and their validity.
+
+        Integer values give exact int64 results and their validity; floats give float64
+        and None.
+        """
         if self.order is not None:
             values = values[self.order]
             valid = None if valid is None else valid[self.order]
         if self.offsets is not None:
-            out, out_valid = self._run_fixed(
-                values[np.newaxis], None if valid is None else valid[np.newaxis], q, interpolation
-            )
+            rows_valid = None if valid is None else valid[np.newaxis]
+            out, out_valid = self._run_fixed(values[np.newaxis], rows_valid, statistic)
             out, out_valid = out[0], None if out_valid is None else out_valid[0]
         else:
-            readout = (q, interpolation, self.min_count)
-            out, out_valid = _runners.run_bounds(values, valid, self.bounds, self.expanding, readout)
+            bounds = self.bounds
+            out, out_valid = _runners.run_bounds(
+                values, valid, bounds, self.expanding, self.min_count, statistic
+            )
         if self.order is None:
             return out, out_valid
         # Back to the rows' own order; rows of no group get no result.
-        full = np.zeros(self.n, out.dtype) if out_valid is not None else np.full(self.n, np.nan)
+        shape = (self.n, *out.shape[1:])
+        full = np.zeros(shape, out.dtype) if out_valid is not None else np.full(shape, np.nan)
         full[self.order] = out
         if out_valid is None:
             return full, None
-        full_valid = np.zeros(self.n, np.bool_)
+        full_valid = np.zeros(shape, np.bool_)
         full_valid[self.order] = out_valid
         return full, full_valid
 
-    def run_stacked(self, rows: np.ndarray, q: float, interpolation: int) -> list[np.ndarray]:
-        """Apply the plan to float64 columns stacked as ``rows``: each column's results.
+    def run_stacked(self, rows: np.ndarray, statistic: Statistic) -> np.ndarray:
+        """Apply the plan to float64 columns stacked as ``rows``: results ``(columns, rows, outputs)``.
 
         Fixed windows take all the columns in one call, split across threads.
         """
         if self.offsets is not None:
-            return list(self._run_fixed(rows, None, q, interpolation)[0])
-        return [self.run(row, None, q, interpolation)[0] for row in rows]
+            return self._run_fixed(rows, None, statistic)[0]
+        return np.stack([self.run(row, None, statistic)[0] for row in rows]) if len(rows) else rows
 
-    def _run_fixed(self, rows, valid, q, interpolation):
-        readout = (q, interpolation, self.min_count)
-        return _runners.run_fixed(rows, valid, (*self.offsets, self.step), self.expanding, readout)
+    def _run_fixed(self, rows, valid, statistic):
+        offsets = (*self.offsets, self.step)
+        return _runners.run_fixed(rows, valid, offsets, self.expanding, self.min_count, statistic)
 
     @property
     def result_rows(self) -> slice:

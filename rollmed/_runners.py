@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from rollmed import _threads
+from rollmed._statistics import Quantiles, Statistic
 
 # Results per task when the work is split across threads. The split depends on the
 # data alone, never on the thread count, so results are the same on any number of threads.
@@ -36,10 +37,28 @@ def spans(n_rows: int, n_out: int, width: int) -> list[tuple[int, int, int, int]
     return [(row, min(row + rows_per_task, n_rows), 0, n_out) for row in range(0, n_rows, rows_per_task)]
 
 
-def _results(n_rows: int, n_out: int, exact: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Empty results: float64, or int64 and a validity mask for exact integers."""
-    out = np.empty((n_rows, n_out), np.int64 if exact else np.float64)
-    return out, np.empty((n_rows, n_out if exact else 0), np.bool_)
+def _results(shape: tuple[int, ...], exact: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Empty results: float64 (and an empty mask), or int64 and a validity mask for exact integers."""
+    out = np.empty(shape, np.int64 if exact else np.float64)
+    return out, np.empty(shape if exact else (0,) * len(shape), np.bool_)
+
+
+def _each_quantile(statistic: Quantiles, min_count: int, out: np.ndarray, out_valid: np.ndarray, run) -> None:
+    """Run the double heap once per quantile, each writing its results into its slice of ``out``."""
+    from rollmed import _kernels
+
+    exact = out.dtype.kind == "i"
+    no_mask = np.empty((0,) * (out.ndim - 1), np.bool_)  # float results carry no validity
+    for i, (q, interpolation) in enumerate(zip(statistic.qs, statistic.interpolations, strict=True)):
+        readout = _kernels.Readout(q, interpolation, min_count)
+        if statistic.n_outputs == 1:  # the slice is contiguous: write in place
+            run(readout, out[..., 0], out_valid[..., 0] if exact else no_mask)
+            continue
+        part, part_valid = _results(out.shape[:-1], exact)
+        run(readout, part, part_valid)
+        out[..., i] = part
+        if exact:
+            out_valid[..., i] = part_valid
 
 
 def run_fixed(
@@ -47,14 +66,15 @@ def run_fixed(
     valid: np.ndarray | None,
     offsets: tuple[int, int, int],
     expanding: bool,
-    readout: tuple[float, int, int],
+    min_count: int,
+    statistic: Statistic,
 ) -> tuple[np.ndarray, np.ndarray | None]:
-    """Fixed windows along the last axis of a 2-d float64 or int64 array.
+    """Fixed windows along the last axis of a 2-d float64 or int64 array: ``(rows, results, outputs)``.
 
     Result ``o`` covers ``[o * step + start, o * step + end)`` of its row, clipped to the
     row, for ``offsets = (start, end, step)``; ``expanding`` windows never drop a value.
-    ``readout`` is ``(q, interpolation code, min_count)``. Float input gives float64
-    (NaN where ``min_count`` is not met); int64 input gives exact int64 results and their
+    Windows with fewer than ``min_count`` present values give no result. Float input
+    gives float64 (NaN for no result); int64 input gives exact int64 results and their
     validity mask, where ``valid`` (or ``None``: all) marks the present values.
     """
     from rollmed import _kernels
@@ -63,19 +83,22 @@ def run_fixed(
     start_offset, end_offset, step = offsets
     n_out = -(-n // step)
     exact = rows.dtype.kind == "i"
-    out, out_valid = _results(n_rows, n_out, exact)
+    out, out_valid = _results((n_rows, n_out, statistic.n_outputs), exact)
     if out.size:
         rows = read_only(np.ascontiguousarray(rows))
         valid = np.ones((n_rows, 0), np.bool_) if valid is None else np.ascontiguousarray(valid)
         kernel_offsets = _kernels.Offsets(*offsets)
-        kernel_readout = _kernels.Readout(*readout)
+        tasks = spans(n_rows, n_out, min(end_offset - start_offset, n))
 
-        def run_span(*span: int) -> None:
-            _kernels.rolling_rows(
-                rows, valid, kernel_offsets, expanding, kernel_readout, out, out_valid, _kernels.Span(*span)
-            )
+        def run(readout, out, out_valid):
+            def run_span(*span: int) -> None:
+                _kernels.rolling_rows(
+                    rows, valid, kernel_offsets, expanding, readout, out, out_valid, _kernels.Span(*span)
+                )
 
-        _threads.run(spans(n_rows, n_out, min(end_offset - start_offset, n)), run_span)
+            _threads.run(tasks, run_span)
+
+        _each_quantile(statistic, min_count, out, out_valid, run)
     return out, (out_valid if exact else None)
 
 
@@ -84,32 +107,34 @@ def run_bounds(
     valid: np.ndarray | None,
     bounds: tuple[np.ndarray, np.ndarray],
     expanding: bool,
-    readout: tuple[float, int, int],
+    min_count: int,
+    statistic: Statistic,
 ) -> tuple[np.ndarray, np.ndarray | None]:
-    """The windows ``[start[j], end[j])`` of a 1-d float64 or int64 array; see :func:`run_fixed`.
+    """The windows ``[start[j], end[j])`` of a 1-d float64 or int64 array: ``(results, outputs)``.
 
     ``bounds = (start, end)`` are monotone non-decreasing; ``expanding`` windows keep
-    their start and gain one value at a time, or start afresh at the previous end.
+    their start and gain one value at a time, or start afresh at the previous end. See
+    :func:`run_fixed`.
     """
     from rollmed import _kernels
 
     start, end = bounds
     n_out = len(start)
     exact = values.dtype.kind == "i"
-    out, out_valid = _results(1, n_out, exact)
-    out, out_valid = out[0], out_valid[0]
+    out, out_valid = _results((n_out, statistic.n_outputs), exact)
     if n_out:
         values = read_only(np.ascontiguousarray(values))
         valid = np.empty(0, np.bool_) if valid is None else np.ascontiguousarray(valid)
         start = np.ascontiguousarray(start, dtype=np.int64)
         end = np.ascontiguousarray(end, dtype=np.int64)
-        width = int(np.max(end - start))
-        kernel_readout = _kernels.Readout(*readout)
+        tasks = spans(1, n_out, int(np.max(end - start)))
 
-        def run_span(*span: int) -> None:
-            _kernels.rolling_bounds(
-                values, valid, start, end, expanding, kernel_readout, out, out_valid, _kernels.Span(*span)
-            )
+        def run(readout, out, out_valid):
+            def run_span(_row_start: int, _row_stop: int, first: int, last: int) -> None:
+                span = _kernels.Span(0, 1, first, last)
+                _kernels.rolling_bounds(values, valid, start, end, expanding, readout, out, out_valid, span)
 
-        _threads.run(spans(1, n_out, width), run_span)
+            _threads.run(tasks, run_span)
+
+        _each_quantile(statistic, min_count, out, out_valid, run)
     return out, (out_valid if exact else None)

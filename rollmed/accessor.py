@@ -1,4 +1,8 @@
-"""The ``.rollmed`` pandas accessors: unbox, plan the windows, rebox on the same index."""
+"""The ``.rollmed`` accessor on pandas Series: check the dtype, read the arguments, rebox on the same index.
+
+The DataFrame accessor lives in rollmed._frame_accessor; both run through
+rollmed._compute (plans, statistics, unboxing).
+"""
 
 from __future__ import annotations
 
@@ -7,111 +11,80 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rollmed import _checks, _plans, _values
+from rollmed import _checks, _compute, _statistics, _values
 
-
-def _group_codes(keys: list[Any], n: int) -> np.ndarray:
-    """A group number per row from one or more key arrays; -1 where a key is missing.
-
-    pandas' groupby drops the rows of a missing key; here they get no result.
-    """
-    for key in keys:
-        if len(key) != n:
-            raise ValueError(f"`by` must have one key per row ({n}), got {len(key)}")
-    if len(keys) > 1:
-        # Plain arrays, so that groupby matches keys to rows by position, not by index label.
-        arrays = [np.asarray(key) for key in keys]
-        numbers = pd.Series(np.zeros(n)).groupby(arrays, sort=False, dropna=True).ngroup()
-        return numbers.fillna(-1).to_numpy(dtype=np.int64)
-    return pd.factorize(keys[0], use_na_sentinel=True)[0].astype(np.int64, copy=False)
-
-
-def key_columns(columns: pd.Index, by: Any) -> list[Any]:
-    """The names of a frame's ``by`` columns (one name or a list; none for None), checked."""
-    names = [] if by is None else by if isinstance(by, list) else [by]
-    missing = [name for name in names if name not in columns]
-    if missing:
-        raise KeyError(f"`by` names columns that do not exist: {missing!r}")
-    return names
-
-
-def _series_keys(by: Any, series: pd.Series) -> Any:
-    """A Series' ``by``: one key per row, as an array, list, Series (aligned on the index) or Index."""
-    if isinstance(by, pd.Series):
-        # pandas aligns a Series of keys on the index
-        return by if by.index.equals(series.index) else by.reindex(series.index)
-    if isinstance(by, (pd.Index, pd.Categorical, pd.api.extensions.ExtensionArray)):
-        return by
-    if isinstance(by, (str, bytes)) or np.ndim(by) == 0:
-        raise TypeError(
-            f"`by` of a Series must be keys, one per row (an array, list, Series or Index), got {by!r}"
-        )
-    keys = np.asarray(by)
-    if keys.ndim != 1:
-        raise ValueError(f"`by` of a Series must be one-dimensional, one key per row, got shape {keys.shape}")
-    return keys
-
-
-def _run(plan: _plans.Plan, column: _values.Unboxed, q: float, code: int) -> Any:
-    return column.rebox(*plan.run(column.values, column.valid, q, code))
-
-
-_WINDOW_DOC_PARAMETERS = """window : int, str, timedelta, DateOffset or BaseIndexer
+# The parameters every windowed method shares, written once into each docstring.
+WINDOW_PARAMETERS = """window : int, str, timedelta, DateOffset, BaseIndexer or None
             The number of rows in each window (it may exceed the length); or a time
             span such as ``"5min"`` over a DatetimeIndex (or the ``on`` column of a
-            frame); or a pandas window indexer such as ``FixedForwardWindowIndexer``.
+            frame); or a pandas window indexer such as ``FixedForwardWindowIndexer``;
+            or None for the expanding window of everything so far.
         min_periods : int, optional
             The least number of non-missing values a window must hold to give a
-            result; by default the window for a number of rows, 1 for a time span.
+            result; by default the window for a number of rows, 1 for a time span or
+            the expanding window.
         center : bool, default False
-            Centre the window on each row instead of ending it there, as pandas does.
-        q : float, default 0.5
-            The quantile, from 0 to 1; the default is the median.
-        interpolation : {"linear", "lower", "higher", "midpoint", "nearest", "floor"}
-            How to read a quantile between two values, as pandas' ``quantile``;
-            ``"floor"`` is the floor of their midpoint. With an integer column,
-            ``lower``, ``higher``, ``nearest`` and ``floor`` give exact integers.
-        closed : {"right", "left", "both", "neither"}, optional
+            Centre the window on each row instead of ending it there, as pandas does."""
+PLACEMENT_PARAMETERS = """closed : {"right", "left", "both", "neither"}, optional
             Which ends of the window are included, as pandas' ``closed``.
         step : int, optional
             Give a result for every ``step``-th row only, as pandas' ``step``.
         by : keys, optional
             Roll within groups of rows with equal keys, in row order, and return the
             results on the original rows (rows with a missing key give NaN)."""
+QUANTILE_PARAMETERS = """q : float or sequence of floats, default 0.5
+            The quantile, from 0 to 1; the default is the median. Several quantiles
+            are computed in one pass and give one column each.
+        interpolation : {"linear", "lower", "higher", "midpoint", "nearest", "floor"}
+            How to read a quantile between two values, as pandas' ``quantile``;
+            ``"floor"`` is the floor of their midpoint. With an integer column,
+            ``lower``, ``higher``, ``nearest`` and ``floor`` give exact integers."""
+EXACT_NOTE = """
+            A float64 result where pandas would give one; integer input with an exact
+            interpolation gives a nullable ``Int64`` (``UInt64`` for uint64) result."""
 
-_RETURNS_NOTE = """
-        A float64 result where pandas would give one; integer input with an exact
-        interpolation gives a nullable ``Int64`` (``UInt64`` for uint64) result."""
 
-
-def _fill_doc(doc: str) -> str:
-    """Put the parameters and the return note that the methods share into a docstring."""
-    return doc.replace("{parameters}", _WINDOW_DOC_PARAMETERS).replace("{returns}", _RETURNS_NOTE)
+def fill_doc(doc: str) -> str:
+    """Put the parameter texts the methods share into a docstring's placeholders."""
+    return (
+        doc.replace("{window}", WINDOW_PARAMETERS)
+        .replace("{placement}", PLACEMENT_PARAMETERS)
+        .replace("{quantile}", QUANTILE_PARAMETERS)
+        .replace("{exact}", EXACT_NOTE)
+    )
 
 
 @pd.api.extensions.register_series_accessor("rollmed")
 class RollmedSeriesAccessor:
-    """Rolling and expanding medians and quantiles of a numeric Series: ``s.rollmed.window(k)``.
+    """Rolling medians, quantiles, MAD, ranks and Hampel despiking of a numeric Series.
 
-    NaN and ``pd.NA`` are missing values; infinities are values. Every method returns
-    a Series on the index of ``s`` with its name; ``s`` is not modified.
+    ``s.rollmed.window(k)``, ``s.rollmed.mad(k)``, ``s.rollmed.hampel(k)``... NaN and
+    ``pd.NA`` are missing values; infinities are values. Every method returns results
+    on the index of ``s`` with its name; ``s`` is not modified.
     """
 
     def __init__(self, series: pd.Series) -> None:
         if not _values.is_supported(series.dtype):
             # pandas' accessor guide: reject an unsupported dtype with AttributeError, at access.
             raise AttributeError(
-                f"rollmed needs a numeric or boolean Series, "
+                "rollmed needs a numeric or boolean Series, "
                 f"got dtype {series.dtype!s} (Series {series.name!r})"
             )
         self._series = series
 
-    def _rebox(self, values: Any, rows: slice = slice(None)) -> pd.Series:
+    def _plan(self, window, min_periods, center, closed, step, by):
+        codes = None
+        if by is not None:
+            codes = _compute.group_codes([_compute.series_keys(by, self._series)], len(self._series))
+        n = len(self._series)
+        return _compute.plan(n, window, min_periods, center, closed, step, self._series.index, codes)
+
+    def _series_of(self, values: Any, rows: slice) -> pd.Series:
         # The result is ours alone: hand it to pandas without the copy pandas 3 makes by default.
         return pd.Series(values, index=self._series.index[rows], name=self._series.name, copy=False)
 
-    def _codes(self, by: Any) -> np.ndarray | None:
-        return None if by is None else _group_codes([_series_keys(by, self._series)], len(self._series))
+    def _statistic(self, plan, statistic, interpolation="linear") -> list[Any]:
+        return _compute.run(plan, [self._series], statistic, interpolation)[0]
 
     def window(
         self,
@@ -119,22 +92,25 @@ class RollmedSeriesAccessor:
         min_periods: int | None = None,
         center: bool = False,
         *,
-        q: float = 0.5,
+        q: float | list[float] = 0.5,
         interpolation: str = "linear",
         closed: str | None = None,
         step: int | None = None,
         by: Any = None,
-    ) -> pd.Series:
+    ) -> pd.Series | pd.DataFrame:
         """Rolling median or quantile, like ``s.rolling(...).median()`` or ``.quantile(q)``.
 
         Parameters
         ----------
-        {parameters}
+        {window}
+        {quantile}
+        {placement}
 
         Returns
         -------
-        pandas.Series
-            On the index of the Series (every ``step``-th row) and with its name.{returns}
+        pandas.Series or pandas.DataFrame
+            On the index of the Series (every ``step``-th row) and with its name; for a
+            sequence ``q``, a DataFrame with a column per quantile.{exact}
 
         Raises
         ------
@@ -161,44 +137,50 @@ class RollmedSeriesAccessor:
         [2.0, 1.0, -1.0, -1.0, 1.0]
         >>> s.rollmed.window(3, q=0.9, interpolation="higher", min_periods=1).tolist()
         [1.0, 3.0, 3.0, 3.0, 5.0]
+        >>> s.rollmed.window(3, q=[0.1, 0.9], min_periods=1)
+        quantile  0.1  0.9
+        0         1.0  1.0
+        1         1.2  2.8
+        2        -0.6  2.6
+        3        -2.6  2.2
+        4        -2.6  4.2
         >>> pd.Series([2, 3, 7, 8]).rollmed.window(2, interpolation="floor").tolist()
         [<NA>, 2, 5, 7]
         """
-        q, code = _checks.check_quantile(q, interpolation)
-        plan = _plans.plan_window(
-            len(self._series),
-            window,
-            min_periods,
-            center,
-            closed,
-            step,
-            self._series.index,
-            self._codes(by),
-        )
-        return self._rebox(
-            _run(plan, _values.unbox_series(self._series, interpolation), q, code), plan.result_rows
-        )
+        statistic, several = _statistics.quantiles(q, interpolation)
+        plan = self._plan(window, min_periods, center, closed, step, by)
+        results = self._statistic(plan, statistic, interpolation)
+        if not several:
+            return self._series_of(results[0], plan.result_rows)
+        columns = pd.Index(statistic.qs, name="quantile")
+        frame = pd.DataFrame(dict(enumerate(results)), index=self._series.index[plan.result_rows], copy=False)
+        frame.columns = columns
+        return frame
 
     def expanding(
-        self, min_periods: int = 1, *, q: float = 0.5, interpolation: str = "linear", by: Any = None
-    ) -> pd.Series:
+        self,
+        min_periods: int = 1,
+        *,
+        q: float | list[float] = 0.5,
+        interpolation: str = "linear",
+        by: Any = None,
+    ) -> pd.Series | pd.DataFrame:
         """Expanding (running) median or quantile, like ``s.expanding(min_periods).median()``.
+
+        The same as ``s.rollmed.window(None, min_periods, q=q, interpolation=interpolation, by=by)``.
 
         Parameters
         ----------
         min_periods : int, default 1
             The least number of non-missing values seen so far to give a result; 0 or more.
-        q : float, default 0.5
-            The quantile, from 0 to 1; the default is the median.
-        interpolation : {"linear", "lower", "higher", "midpoint", "nearest", "floor"}
-            As for :meth:`window`.
+        {quantile}
         by : keys, optional
             The running median within each group, on the original rows.
 
         Returns
         -------
-        pandas.Series
-            On the index of the Series and with its name.{returns}
+        pandas.Series or pandas.DataFrame
+            On the index of the Series and with its name; a DataFrame for a sequence ``q``.{exact}
 
         Raises
         ------
@@ -217,205 +199,219 @@ class RollmedSeriesAccessor:
         >>> pd.Series([2, 3, 4, 1]).rollmed.expanding(interpolation="floor").tolist()
         [2, 2, 3, 2]
         """
-        q, code = _checks.check_quantile(q, interpolation)
-        plan = _plans.plan_expanding(len(self._series), min_periods, self._codes(by))
-        return self._rebox(_run(plan, _values.unbox_series(self._series, interpolation), q, code))
+        min_periods = _checks.check_min_periods(min_periods, None)  # None is not a default here
+        return self.window(None, min_periods, q=q, interpolation=interpolation, by=by)
 
-    window.__doc__ = _fill_doc(window.__doc__)
-    expanding.__doc__ = _fill_doc(expanding.__doc__)
-
-
-@pd.api.extensions.register_dataframe_accessor("rollmed")
-class RollmedFrameAccessor:
-    """Rolling and expanding medians and quantiles of every numeric column of a DataFrame.
-
-    ``df.rollmed.window(9, by="sensor")`` gives a DataFrame on the rows of ``df``: the
-    rolling median of each column within each sensor's rows. The columns run in
-    parallel; ``df`` is not modified.
-    """
-
-    def __init__(self, frame: pd.DataFrame) -> None:
-        self._frame = frame
-
-    def _named(self, name: Any, role: str) -> pd.Series:
-        """The one column called ``name``, which ``on`` or ``by`` names."""
-        where = self._frame.columns.get_loc(name)
-        if not isinstance(where, (int, np.integer)):
-            raise ValueError(f"`{role}` names {name!r}, which is the name of several columns")
-        return self._frame.iloc[:, where]
-
-    def _codes(self, keys: list[Any]) -> np.ndarray | None:
-        if not keys:
-            return None
-        return _group_codes([self._named(name, "by") for name in keys], len(self._frame))
-
-    def _columns(self, exclude: list[Any], numeric_only: Any) -> list[int]:
-        """The positions of the columns to compute: all but ``exclude``, numeric (or an error)."""
-        numeric_only = _checks.check_flag("numeric_only", numeric_only)
-        positions = []
-        for position, (name, dtype) in enumerate(self._frame.dtypes.items()):
-            if name in exclude:
-                continue
-            if _values.is_supported(dtype):
-                positions.append(position)
-            elif not numeric_only:
-                raise TypeError(
-                    f"column {name!r} has dtype {dtype!s}: rollmed needs numeric columns "
-                    "(pass numeric_only=True to leave the others out)"
-                )
-        return positions
-
-    def _apply(self, plan, positions, q, code, interpolation, on=None) -> pd.DataFrame:
-        """The results of the columns at ``positions`` on the frame's rows, in the frame's column order.
-
-        Columns are kept by position, so duplicate names come back as pandas gives them.
-        """
-        unboxed = [
-            _values.unbox_series(self._frame.iloc[:, position], interpolation) for position in positions
-        ]
-        results = dict(zip(positions, self._run_columns(plan, unboxed, q, code), strict=True))
-        rows = plan.result_rows
-        if on is not None:  # the `on` column, as pandas keeps it: a copy, with its dtype
-            results[self._frame.columns.get_loc(on)] = self._named(on, "on").array[rows].copy()
-        order = sorted(results)
-        result = pd.DataFrame(
-            {number: results[position] for number, position in enumerate(order)},
-            index=self._frame.index[rows],
-            copy=False,
-        )
-        result.columns = pd.Index(self._frame.columns[order], name=self._frame.columns.name)
-        return result
-
-    @staticmethod
-    def _run_columns(plan, unboxed: list[_values.Unboxed], q: float, code: int) -> list[Any]:
-        floats = [column.values for column in unboxed if not column.exact]
-        if len(floats) < 2:
-            return [_run(plan, column, q, code) for column in unboxed]
-        # The float columns together, in one call; the exact ones each on their own.
-        stacked = iter(plan.run_stacked(np.stack(floats), q, code))
-        return [_run(plan, column, q, code) if column.exact else next(stacked) for column in unboxed]
-
-    def window(
+    def mad(
         self,
         window: Any,
         min_periods: int | None = None,
         center: bool = False,
         *,
-        q: float = 0.5,
-        interpolation: str = "linear",
+        scale: float = 1.0,
         closed: str | None = None,
         step: int | None = None,
-        on: Any = None,
         by: Any = None,
-        numeric_only: bool = False,
-    ) -> pd.DataFrame:
-        """Rolling median or quantile of every numeric column, like ``df.rolling(...).median()``.
+    ) -> pd.Series:
+        """Rolling median absolute deviation: the median over each window of ``|x - median(window)|``.
+
+        On finite data, bit for bit ``np.nanmedian(np.abs(w - np.nanmedian(w)))`` of
+        each window ``w``, times ``scale``. Infinities follow the same formula: a value
+        at an infinite median of its own sign has no distance to it (it is left out),
+        any other value is infinitely far from an infinite median.
 
         Parameters
         ----------
-        {parameters}
-        on : column name, optional
-            A datetime column for a time window, instead of the index; it is kept in
-            the result, as pandas keeps it.
-        numeric_only : bool, default False
-            Leave out the columns that are not numeric, instead of raising.
+        {window}
+        scale : float, default 1.0
+            A factor for the MAD: 1.4826 makes it a consistent estimate of the standard
+            deviation of normal data.
+        {placement}
 
         Returns
         -------
-        pandas.DataFrame
-            On the index of the frame (every ``step``-th row), without the ``by``
-            columns.{returns}
+        pandas.Series
+            float64, on the index of the Series (every ``step``-th row) and with its name.
 
         Raises
         ------
-        KeyError
-            If ``on`` or ``by`` names a column that does not exist.
-        TypeError
-            If a column is not numeric (and ``numeric_only`` is False), or an argument
-            has the wrong type.
-        ValueError
-            As for :meth:`RollmedSeriesAccessor.window`.
+        TypeError, ValueError
+            For a bad argument, naming it (as :meth:`window`).
+
+        See Also
+        --------
+        hampel : Replace the values far from their window's median, in MADs.
 
         Examples
         --------
         >>> import pandas as pd
         >>> import rollmed
-        >>> df = pd.DataFrame({"sensor": ["a", "b", "a", "b", "a"], "x": [1.0, 10.0, 3.0, 30.0, 2.0]})
-        >>> df.assign(x_med=df.rollmed.window(2, min_periods=1, by="sensor")["x"])
-          sensor     x  x_med
-        0      a   1.0    1.0
-        1      b  10.0   10.0
-        2      a   3.0    2.0
-        3      b  30.0   20.0
-        4      a   2.0    2.5
+        >>> s = pd.Series([1.0, 2.0, 4.0, 8.0, 16.0])
+        >>> s.rollmed.mad(3).tolist()
+        [nan, nan, 1.0, 2.0, 4.0]
+        >>> s.rollmed.mad(None).tolist()  # the running MAD
+        [0.0, 0.5, 1.0, 1.5, 2.0]
         """
-        q, code = _checks.check_quantile(q, interpolation)
-        keys = key_columns(self._frame.columns, by)
-        times = self._frame.index
-        if on is not None:
-            if on not in self._frame.columns:
-                raise KeyError(f"`on` names a column that does not exist: {on!r}")
-            times = pd.Index(self._named(on, "on"))
-        positions = self._columns([*keys, *([on] if on is not None else [])], numeric_only)
-        plan = _plans.plan_window(
-            len(self._frame), window, min_periods, center, closed, step, times, self._codes(keys)
-        )
-        return self._apply(plan, positions, q, code, interpolation, on=on)
+        statistic = _statistics.MedianAbsoluteDeviation(_statistics.check_scale(scale))
+        plan = self._plan(window, min_periods, center, closed, step, by)
+        return self._series_of(self._statistic(plan, statistic)[0], plan.result_rows)
 
-    def expanding(
+    def rank(
         self,
-        min_periods: int = 1,
+        window: Any,
+        min_periods: int | None = None,
+        center: bool = False,
         *,
-        q: float = 0.5,
-        interpolation: str = "linear",
+        method: str = "average",
+        ascending: bool = True,
+        pct: bool = False,
+        closed: str | None = None,
+        step: int | None = None,
         by: Any = None,
-        numeric_only: bool = False,
-    ) -> pd.DataFrame:
-        """Expanding (running) median or quantile of every numeric column.
+    ) -> pd.Series:
+        """Rolling rank of each row's value within its window, like ``s.rolling(...).rank()``.
 
         Parameters
         ----------
-        min_periods : int, default 1
-            The least number of non-missing values seen so far to give a result.
-        q : float, default 0.5
-            The quantile, from 0 to 1; the default is the median.
-        interpolation : {"linear", "lower", "higher", "midpoint", "nearest", "floor"}
-            As for :meth:`window`.
-        by : column name or list of names, optional
-            The running median within each group, on the original rows.
-        numeric_only : bool, default False
-            Leave out the columns that are not numeric, instead of raising.
+        {window}
+        method : {"average", "min", "max"}, default "average"
+            The rank given to tied values, as pandas.
+        ascending : bool, default True
+            Rank from the smallest value (1) up, or from the largest down.
+        pct : bool, default False
+            Divide each rank by the number of values in its window.
+        {placement}
 
         Returns
         -------
-        pandas.DataFrame
-            On the index of the frame, without the ``by`` columns.{returns}
+        pandas.Series
+            float64 ranks from 1, NaN where the row's own value is missing or the window
+            holds fewer than ``min_periods`` values.
 
         Raises
         ------
-        KeyError
-            If ``by`` names a column that does not exist.
-        TypeError
-            If a column is not numeric (and ``numeric_only`` is False).
-        ValueError
-            If ``min_periods`` is negative, ``q`` not in ``[0, 1]`` or
-            ``interpolation`` unknown.
+        TypeError, ValueError
+            For a bad argument, naming it (as :meth:`window`).
 
         Examples
         --------
         >>> import pandas as pd
         >>> import rollmed
-        >>> pd.DataFrame({"x": [3.0, 1.0, 2.0], "y": [1, 5, 3]}).rollmed.expanding()
-             x    y
-        0  3.0  1.0
-        1  2.0  3.0
-        2  2.0  3.0
+        >>> s = pd.Series([3.0, 1.0, 2.0, 2.0, 5.0])
+        >>> s.rollmed.rank(3).tolist()
+        [nan, nan, 2.0, 2.5, 3.0]
+        >>> s.rollmed.rank(3, method="min", pct=True).tolist()
+        [nan, nan, 0.6666666666666666, 0.6666666666666666, 1.0]
         """
-        q, code = _checks.check_quantile(q, interpolation)
-        keys = key_columns(self._frame.columns, by)
-        positions = self._columns(keys, numeric_only)
-        plan = _plans.plan_expanding(len(self._frame), min_periods, self._codes(keys))
-        return self._apply(plan, positions, q, code, interpolation)
+        statistic = _statistics.rank(method, ascending, pct)
+        plan = self._plan(window, min_periods, center, closed, step, by)
+        return self._series_of(self._statistic(plan, statistic)[0], plan.result_rows)
 
-    window.__doc__ = _fill_doc(window.__doc__)
-    expanding.__doc__ = _fill_doc(expanding.__doc__)
+    def hampel(
+        self,
+        window: Any,
+        n_sigmas: float = 3.0,
+        *,
+        center: bool = True,
+        min_periods: int | None = 1,
+        scale: float = 1.4826,
+        closed: str | None = None,
+        by: Any = None,
+    ) -> pd.Series:
+        """Hampel despiking: a value more than ``n_sigmas`` scaled MADs from its window's median becomes it.
+
+        ``x[i]`` is an outlier when ``|x[i] - m[i]| > n_sigmas * scale * mad[i]``, with
+        ``m[i]`` and ``mad[i]`` the median and MAD of its window (centred by default, as
+        the Hampel filter is). Missing values stay missing. :meth:`hampel_details` gives
+        the median, MAD, threshold and outlier flag of every row.
+
+        Parameters
+        ----------
+        window : int, str, timedelta, DateOffset, BaseIndexer or None
+            As for :meth:`window`.
+        n_sigmas : float, default 3.0
+            The threshold, in scaled MADs.
+        center : bool, default True
+            Centre each window on its row.
+        min_periods : int, default 1
+            The least number of values a window needs to judge its row.
+        scale : float, default 1.4826
+            The MAD's factor: 1.4826 makes it estimate the standard deviation of normal data.
+        closed : {"right", "left", "both", "neither"}, optional
+            Which ends of the window are included, as pandas' ``closed``.
+        by : keys, optional
+            Filter within groups of rows with equal keys, in row order.
+
+        Returns
+        -------
+        pandas.Series
+            float64, the Series with its outliers replaced, on its index and with its name.
+
+        Raises
+        ------
+        TypeError, ValueError
+            For a bad argument, naming it.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> import rollmed
+        >>> s = pd.Series([1.0, 1.2, 0.9, 25.0, 1.1, 1.0, 0.8])
+        >>> s.rollmed.hampel(5).tolist()
+        [1.0, 1.2, 0.9, 1.1, 1.1, 1.0, 0.8]
+        """
+        details = self.hampel_details(
+            window, n_sigmas, center=center, min_periods=min_periods, scale=scale, closed=closed, by=by
+        )
+        return details["filtered"].rename(self._series.name)
+
+    def hampel_details(
+        self,
+        window: Any,
+        n_sigmas: float = 3.0,
+        *,
+        center: bool = True,
+        min_periods: int | None = 1,
+        scale: float = 1.4826,
+        closed: str | None = None,
+        by: Any = None,
+    ) -> pd.DataFrame:
+        """The Hampel filter row by row: median, MAD, threshold, outlier flag and the filtered value.
+
+        Parameters
+        ----------
+        window, n_sigmas, center, min_periods, scale, closed, by
+            As for :meth:`hampel`.
+
+        Returns
+        -------
+        pandas.DataFrame
+            On the index of the Series: ``median`` and ``mad`` of each row's window,
+            ``threshold`` (``n_sigmas * scale * mad``), ``outlier`` (bool) and
+            ``filtered`` (the value, or the median where it is an outlier).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> import rollmed
+        >>> s = pd.Series([1.0, 1.2, 0.9, 25.0, 1.1, 1.0, 0.8])
+        >>> s.rollmed.hampel_details(5).loc[3]
+        median           1.1
+        mad              0.1
+        threshold    0.44478
+        outlier         True
+        filtered         1.1
+        Name: 3, dtype: object
+        """
+        n_sigmas = _compute.check_n_sigmas(n_sigmas)
+        scale = _statistics.check_scale(scale)
+        plan = self._plan(window, min_periods, center, closed, None, by)
+        median, mad = self._statistic(plan, _statistics.MEDIAN_AND_MAD)
+        values = self._series.to_numpy(dtype=np.float64, na_value=np.nan)
+        fields = _compute.hampel(values, median, mad, n_sigmas, scale)
+        return pd.DataFrame(fields, index=self._series.index, copy=False)
+
+    window.__doc__ = fill_doc(window.__doc__)
+    expanding.__doc__ = fill_doc(expanding.__doc__)
+    mad.__doc__ = fill_doc(mad.__doc__)
+    rank.__doc__ = fill_doc(rank.__doc__)

@@ -27,8 +27,8 @@ from dask import delayed
 from pandas.api.indexers import BaseIndexer
 
 from rollmed import _plans, _values
+from rollmed._compute import key_columns
 from rollmed._stream import RollingMedian
-from rollmed.accessor import key_columns
 
 # The columns of the blocks a Series is computed from: its values, and its keys under `by`.
 _VALUE, _KEY = "value", "key"

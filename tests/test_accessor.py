@@ -122,7 +122,6 @@ def test_non_numeric_series_raise_naming_the_dtype(series):
         ({"window": -3}, ValueError, "`window` (=-3)"),
         ({"window": 2.5}, TypeError, "`window` must be an integer, got 2.5"),
         ({"window": "x"}, ValueError, "`window` (='x') is not a number of rows nor a fixed time span"),
-        ({"window": None}, TypeError, "`window` must be an integer, got None"),
         ({"window": True}, TypeError, "`window` must be an integer, got True"),
         ({"window": 3, "min_periods": -1}, ValueError, "`min_periods` (=-1)"),
         ({"window": 3, "min_periods": 4}, ValueError, "`min_periods` (=4) must be <= window (=3)"),
