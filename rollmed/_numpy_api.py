@@ -7,6 +7,7 @@ the rows to the runners (rollmed._runners), with bottleneck's dtype rule for the
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -27,14 +28,23 @@ def _along_axis(
     min_count: int,
     statistic: _statistics.Statistic,
     expanding: bool = False,
+    several: bool = False,
 ) -> np.ndarray:
-    """Windows at fixed ``offsets`` along ``axis`` of a checked array, with bottleneck's dtype rule."""
+    """Windows at fixed ``offsets`` along ``axis`` of a checked array, with bottleneck's dtype rule.
+
+    ``several``: the statistic's outputs go on a new last axis; otherwise it has one.
+    """
     moved = np.moveaxis(array, axis, -1)
     # One copy at most: to float64 in C order, which the reshape then only views.
     as_float = moved.astype(np.float64, order="C", copy=False)
     rows = as_float.reshape(math.prod(moved.shape[:-1]), moved.shape[-1])
     out, _ = _runners.run_fixed(rows, None, (*offsets, 1), expanding, min_count, statistic)
-    out = np.moveaxis(out[..., 0].reshape(moved.shape), -1, axis)
+    out = out.reshape(*moved.shape, statistic.n_outputs)
+    out = (
+        np.moveaxis(out, -2, axis if axis >= 0 else axis - 1)
+        if several
+        else np.moveaxis(out[..., 0], -1, axis)
+    )
     return out.astype(_result_dtype(array.dtype), copy=False)
 
 
@@ -152,7 +162,7 @@ def expanding_median(a: npt.ArrayLike, min_count: int = 1, axis: int = -1) -> np
 def move_quantile(
     a: npt.ArrayLike,
     window: int,
-    q: float,
+    q: float | Sequence[float],
     min_count: int | None = None,
     axis: int = -1,
     interpolation: str = "linear",
@@ -161,7 +171,7 @@ def move_quantile(
 
     :func:`move_median` for any quantile, with pandas' interpolation modes: the two
     heaps split at the order statistic ``q`` asks for. ``q = 0.5`` with linear
-    interpolation is the median, bit for bit.
+    interpolation is the median, bit for bit. Several quantiles are computed in one pass.
 
     Parameters
     ----------
@@ -170,8 +180,8 @@ def move_quantile(
         any dimension, memory layout and byte order. It is not modified.
     window : int
         The number of elements in the moving window, from 1 to ``a.shape[axis]``.
-    q : float
-        The quantile, from 0 to 1.
+    q : float or sequence of floats
+        The quantile, from 0 to 1; or several, which add a last axis to the result.
     min_count : int, optional
         The least number of non-NaN values a window must hold to give a result; the
         others give NaN. From 1 to ``window``; by default ``window``.
@@ -185,7 +195,8 @@ def move_quantile(
     Returns
     -------
     numpy.ndarray
-        The moving quantile, of the shape of ``a``, with :func:`move_median`'s dtype rule.
+        The moving quantile, of the shape of ``a`` (and ``len(q)`` more along a new last
+        axis for a sequence ``q``), with :func:`move_median`'s dtype rule.
 
     Raises
     ------
@@ -209,7 +220,98 @@ def move_quantile(
     array([nan, nan, nan, 3.7, 8.2, 8.8])
     >>> rollmed.move_quantile(a, window=4, q=0.9, interpolation="lower")
     array([nan, nan, nan,  3.,  4.,  6.])
+    >>> rollmed.move_quantile(a, window=4, q=[0.1, 0.9])[-1]
+    array([3.3, 8.8])
     """
     array, axis, window, min_count = _check_moving(a, window, min_count, axis)
-    statistic, _ = _statistics.quantiles(q, interpolation)
-    return _along_axis(array, axis, (1 - window, 1), min_count, statistic)
+    statistic, several = _statistics.quantiles(q, interpolation)
+    return _along_axis(array, axis, (1 - window, 1), min_count, statistic, several=several)
+
+
+def move_mad(a: npt.ArrayLike, window: int, min_count: int | None = None, axis: int = -1) -> np.ndarray:
+    """Moving window median absolute deviation along the specified axis, ignoring NaNs.
+
+    The median over each window of ``|x - median(window)|``: on finite data, bit for bit
+    ``np.nanmedian(np.abs(w - np.nanmedian(w)))`` of each window ``w``. Infinities
+    follow that formula too: a value at an infinite median of its own sign has no
+    distance (it is left out), any other value is infinitely far from an infinite median.
+
+    Parameters
+    ----------
+    a : array_like
+        Input array of booleans, integers or floats, of any dimension, memory layout and
+        byte order. It is not modified.
+    window : int
+        The number of elements in the moving window, from 1 to ``a.shape[axis]``.
+    min_count : int, optional
+        The least number of non-NaN values a window must hold to give a result; the
+        others give NaN. From 1 to ``window``; by default ``window``.
+    axis : int, optional
+        The axis along which to move the window. By default the last axis.
+
+    Returns
+    -------
+    numpy.ndarray
+        The moving MAD, of the shape of ``a``, with :func:`move_median`'s dtype rule.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`move_median`.
+
+    See Also
+    --------
+    move_median : The moving median.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import rollmed
+    >>> rollmed.move_mad(np.array([1.0, 2.0, 4.0, 8.0, 16.0, 1.0]), window=3)
+    array([nan, nan,  1.,  2.,  4.,  7.])
+    """
+    array, axis, window, min_count = _check_moving(a, window, min_count, axis)
+    return _along_axis(array, axis, (1 - window, 1), min_count, _statistics.MedianAbsoluteDeviation())
+
+
+def move_rank(a: npt.ArrayLike, window: int, min_count: int | None = None, axis: int = -1) -> np.ndarray:
+    """Moving window rank of the last element, normalised to [-1, 1], ignoring NaNs.
+
+    A drop-in replacement for ``bottleneck.move_rank``: the rank of each element among
+    the values of the window that ends at it, ties averaged, scaled so that the
+    smallest is -1 and the largest 1 (0 for a window of one value); NaN where the
+    element is NaN or the window holds fewer than ``min_count`` values. Infinities are
+    values.
+
+    Parameters
+    ----------
+    a : array_like
+        Input array of booleans, integers or floats, of any dimension, memory layout and
+        byte order. It is not modified.
+    window : int
+        The number of elements in the moving window, from 1 to ``a.shape[axis]``.
+    min_count : int, optional
+        The least number of non-NaN values a window must hold to give a result. From 1
+        to ``window``; by default ``window``.
+    axis : int, optional
+        The axis along which to move the window. By default the last axis.
+
+    Returns
+    -------
+    numpy.ndarray
+        The moving rank, of the shape of ``a``, with :func:`move_median`'s dtype rule.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`move_median`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import rollmed
+    >>> rollmed.move_rank(np.array([1.0, 3.0, 2.0, 2.0, 5.0]), window=3)
+    array([nan, nan,  0. ,  -0.5,  1. ])
+    """
+    array, axis, window, min_count = _check_moving(a, window, min_count, axis)
+    return _along_axis(array, axis, (1 - window, 1), min_count, _statistics.Rank("normalized"))

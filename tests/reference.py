@@ -128,3 +128,67 @@ def exact_rolling_quantile(values, window, q, interpolation, min_count=None):
         else:  # floor
             out.append((low + high) // 2)
     return out
+
+
+def rolling_over_bounds(values, start, end, min_count, reduce, rows=None):
+    """``reduce(present, i)`` of each window ``[start[j], end[j])`` of result row ``rows[j]``.
+
+    NaN where fewer than ``max(min_count, 1)`` values are present; ``rows`` defaults to
+    ``0..len(start) - 1``.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    rows = np.arange(len(start)) if rows is None else rows
+    out = np.full(len(start), np.nan)
+    for j, (first, last) in enumerate(zip(start, end, strict=True)):
+        window = values[first:last]
+        present = window[~np.isnan(window)]
+        if len(present) >= max(min_count, 1):
+            out[j] = reduce(present, rows[j])
+    return out
+
+
+def mad_of(values):
+    """The median of the distances of the non-NaN ``values`` from their median: np.nanmedian's formula.
+
+    As ``np.nanmedian(np.abs(w - np.nanmedian(w)))``, with :func:`median_of` for both
+    medians (finite where only a midpoint's sum overflows); a distance that is NaN (an
+    infinite value at an infinite median of its sign) is left out, as nanmedian leaves it.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    values = values[~np.isnan(values)]
+    with np.errstate(invalid="ignore", over="ignore"):
+        distances = np.abs(values - median_of(values))
+    distances = distances[~np.isnan(distances)]
+    return median_of(distances) if len(distances) else np.nan
+
+
+def rank_in(present, value, method="average", ascending=True, pct=False):
+    """pandas' rank of ``value`` among the non-NaN ``present`` values (NaN for a NaN value)."""
+    if np.isnan(value):
+        return np.nan
+    below = np.sum(present < value) if ascending else np.sum(present > value)
+    equal = np.sum(present == value)
+    rank = {"min": below + 1, "max": below + equal, "average": below + (equal + 1) / 2}[method]
+    return rank / len(present) if pct else float(rank)
+
+
+def normalized_rank(present, value):
+    """bottleneck's move_rank of ``value`` among ``present``: the average rank scaled to [-1, 1]."""
+    if np.isnan(value):
+        return np.nan
+    if len(present) == 1:
+        return 0.0
+    below = np.sum(present < value)
+    equal = np.sum(present == value)
+    return 2.0 * ((below + (equal - 1) / 2) / (len(present) - 1)) - 1.0
+
+
+def hampel(values, window, n_sigmas, scale, min_count=1, center=True):
+    """The Hampel filter by hand: per row, its window's median and MAD, and the replaced value."""
+    values = np.asarray(values, dtype=np.float64)
+    starts, ends = window_bounds(len(values), window, center)
+    median = rolling_over_bounds(values, starts, ends, min_count, lambda present, _: median_of(present))
+    mad = rolling_over_bounds(values, starts, ends, min_count, lambda present, _: mad_of(present))
+    with np.errstate(invalid="ignore"):
+        outlier = np.abs(values - median) > n_sigmas * scale * mad
+    return np.where(outlier, median, values), outlier

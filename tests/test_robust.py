@@ -1,0 +1,323 @@
+"""Robust statistics on every window kind: the MAD, ranks, several quantiles at once and the Hampel filter.
+
+Each against a slow reference (tests/reference.py) over pandas' own window bounds, and
+against pandas and bottleneck where they are right.
+"""
+
+import bottleneck as bn
+import numpy as np
+import pandas as pd
+import pandas.testing as tm
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+from pandas.api.indexers import FixedForwardWindowIndexer
+
+import rollmed
+from tests import reference
+from tests.strategies import float_series, int64_values, pandas_safe_series, window_args
+
+CLOSED = [None, "right", "left", "both", "neither"]
+METHODS = ["average", "min", "max"]
+
+
+def pandas_bounds(series, window, min_periods=None, center=False, closed=None, step=None):
+    """The bounds pandas gives each window of ``series.rolling(...)``, and the rows they belong to."""
+    rolling = series.rolling(window, min_periods=min_periods, center=center, closed=closed, step=step)
+    start, end = rolling._get_window_indexer().get_window_bounds(
+        num_values=len(series), min_periods=rolling.min_periods, center=center, closed=closed, step=step
+    )
+    return start, end, np.arange(0, len(series), step or 1), rolling.min_periods
+
+
+def reference_mad(series, window, **kwargs):
+    start, end, rows, min_count = pandas_bounds(series, window, **kwargs)
+    return reference.rolling_over_bounds(series.to_numpy(), start, end, min_count, lambda w, _: reference.mad_of(w))
+
+
+def reference_rank(series, window, method="average", ascending=True, pct=False, **kwargs):
+    values = series.to_numpy(dtype=np.float64)
+    start, end, rows, min_count = pandas_bounds(series, window, **kwargs)
+
+    def rank(present, row):
+        return reference.rank_in(present, values[row], method, ascending, pct)
+
+    return reference.rolling_over_bounds(values, start, end, min_count, rank, rows)
+
+
+window_kinds = st.fixed_dictionaries(
+    {"center": st.booleans(), "closed": st.sampled_from(CLOSED), "step": st.sampled_from([None, 1, 2, 3])}
+)
+
+
+@given(data=st.data(), values=float_series(), kind=window_kinds)
+def test_mad_equals_reference(data, values, kind):
+    window, min_periods = data.draw(window_args(len(values)))
+    series = pd.Series(values)
+    result = series.rollmed.mad(window, min_periods, **kind)
+    expected = reference_mad(series, window, min_periods=min_periods, **kind)
+    np.testing.assert_array_equal(result.to_numpy(), expected, err_msg=f"{window=} {min_periods=} {kind}")
+
+
+@given(data=st.data(), values=pandas_safe_series())
+def test_mad_bit_for_bit_nanmedian_on_finite_data(data, values):
+    window = data.draw(st.integers(1, max(len(values), 1)))
+    result = pd.Series(values).rollmed.mad(window, min_periods=1).to_numpy()
+    for i in range(len(values)):
+        w = values[max(i - window + 1, 0) : i + 1]
+        if np.isnan(w).all():
+            assert np.isnan(result[i])
+            continue
+        expected = np.nanmedian(np.abs(w - np.nanmedian(w)))
+        assert result[i] == expected and np.signbit(result[i]) == np.signbit(expected), (i, w)
+
+
+@pytest.mark.parametrize(
+    "window, expected",
+    [
+        ([np.inf, np.inf, np.inf, 1.0], np.inf),  # the median is inf; 1 is infinitely far, the infs have no distance
+        ([np.inf, np.inf, np.inf], np.nan),  # no value has a distance to the median
+        ([-np.inf, 0.0, np.inf], np.inf),  # a finite median: the infinities are infinitely far
+        ([-np.inf, 1.0, 2.0, 3.0, np.inf], 1.0),
+        ([-np.inf, np.inf], np.nan),  # no median
+        ([-1e308, 1e308], 1e308),  # the midpoint is finite: 0, and each value is 1e308 from it
+    ],
+)
+def test_mad_of_infinities(window, expected):
+    window = np.array(window)
+    np.testing.assert_array_equal(pd.Series(window).rollmed.mad(len(window)).iloc[-1], expected)
+    np.testing.assert_array_equal(reference.mad_of(window), expected)
+
+
+@given(values=float_series(max_size=120), min_periods=st.integers(0, 5), scale=st.sampled_from([1.0, 1.4826]))
+def test_expanding_mad_equals_reference(values, min_periods, scale):
+    result = pd.Series(values).rollmed.mad(None, min_periods, scale=scale).to_numpy()
+    expected = [
+        reference.mad_of(values[: i + 1]) * scale
+        if (~np.isnan(values[: i + 1])).sum() >= max(min_periods, 1)
+        else np.nan
+        for i in range(len(values))
+    ]
+    np.testing.assert_array_equal(result, expected)
+
+
+@given(data=st.data(), values=pandas_safe_series(), kind=window_kinds)
+def test_rank_equals_pandas(data, values, kind):
+    window, min_periods = data.draw(window_args(len(values)))
+    method = data.draw(st.sampled_from(METHODS))
+    ascending, pct = data.draw(st.booleans()), data.draw(st.booleans())
+    series = pd.Series(values, name="v")
+    expected = series.rolling(window, min_periods=min_periods, **kind).rank(method=method, ascending=ascending, pct=pct)
+    result = series.rollmed.rank(window, min_periods, method=method, ascending=ascending, pct=pct, **kind)
+    tm.assert_series_equal(result, expected, check_exact=True)
+
+
+@given(data=st.data(), values=float_series(), kind=window_kinds)
+def test_rank_equals_reference_with_infinities(data, values, kind):
+    window, min_periods = data.draw(window_args(len(values)))
+    method = data.draw(st.sampled_from(METHODS))
+    ascending, pct = data.draw(st.booleans()), data.draw(st.booleans())
+    series = pd.Series(values)
+    options = {"method": method, "ascending": ascending, "pct": pct}
+    result = series.rollmed.rank(window, min_periods, **options, **kind)
+    expected = reference_rank(series, window, **options, min_periods=min_periods, **kind)
+    np.testing.assert_array_equal(result.to_numpy(), expected)
+
+
+@given(data=st.data(), values=float_series())
+def test_move_rank_equals_bottleneck(data, values):
+    if values.size == 0:
+        return
+    window = data.draw(st.integers(1, values.size))
+    min_count = data.draw(st.one_of(st.none(), st.integers(1, window)))
+    np.testing.assert_array_equal(
+        rollmed.move_rank(values, window, min_count), bn.move_rank(values, window, min_count)
+    )
+
+
+@given(data=st.data(), values=float_series())
+def test_move_mad_equals_reference(data, values):
+    if values.size == 0:
+        return
+    window = data.draw(st.integers(1, values.size))
+    min_count = data.draw(st.integers(1, window))
+    expected = reference.rolling(values, window, min_count, False, reference.mad_of)
+    np.testing.assert_array_equal(rollmed.move_mad(values, window, min_count), expected)
+
+
+def test_move_functions_take_any_axis_and_dtype():
+    rng = np.random.default_rng(5)
+    array = rng.integers(-5, 5, (4, 30, 3)).astype(np.float32)
+    for function, slow in ((rollmed.move_mad, None), (rollmed.move_rank, bn.move_rank)):
+        result = function(array, 7, min_count=2, axis=1)
+        assert result.shape == array.shape and result.dtype == np.float32
+        if slow is not None:
+            np.testing.assert_allclose(result, slow(array, 7, min_count=2, axis=1))
+        else:
+            expected = np.apply_along_axis(
+                lambda row: reference.rolling(row, 7, 2, False, reference.mad_of), 1, array.astype(np.float64)
+            )
+            np.testing.assert_array_equal(result, expected.astype(np.float32))
+
+
+@pytest.mark.parametrize("window", ["2s", "3500ms", "0s"])
+@pytest.mark.parametrize("closed", CLOSED)
+@pytest.mark.parametrize("center", [False, True])
+def test_time_windows(window, closed, center):
+    rng = np.random.default_rng(7)
+    times = pd.to_datetime("2024-01-01") + pd.to_timedelta(np.cumsum(rng.integers(0, 1500, 80)), unit="ms")
+    values = rng.choice([1.0, 2.0, np.nan, 5.0, -1.0, 0.5], 80)
+    series = pd.Series(values, index=times)
+    kind = {"center": center, "closed": closed}
+    np.testing.assert_array_equal(series.rollmed.mad(window, **kind).to_numpy(), reference_mad(series, window, **kind))
+    np.testing.assert_array_equal(
+        series.rollmed.rank(window, **kind).to_numpy(), reference_rank(series, window, **kind)
+    )
+    tm.assert_series_equal(series.rollmed.rank(window, **kind), series.rolling(window, **kind).rank(), check_exact=True)
+
+
+def test_indexer_windows():
+    values = np.random.default_rng(8).choice([1.0, 2.0, np.nan, 3.0], 60)
+    series = pd.Series(values)
+    indexer = FixedForwardWindowIndexer(window_size=5)
+    tm.assert_series_equal(series.rollmed.rank(indexer, 1), series.rolling(indexer, 1).rank(), check_exact=True)
+    start, end = indexer.get_window_bounds(len(values), 1, False, None, None)
+    expected = reference.rolling_over_bounds(values, start, end, 1, lambda w, _: reference.mad_of(w))
+    np.testing.assert_array_equal(series.rollmed.mad(indexer, 1).to_numpy(), expected)
+
+
+@given(values=float_series(max_size=150), keys=st.lists(st.sampled_from("abc"), min_size=150, max_size=150))
+def test_groups_roll_over_their_own_rows(values, keys):
+    keys = np.array(keys[: len(values)])
+    series = pd.Series(values)
+    mads = series.rollmed.mad(4, 1, by=keys)
+    ranks = series.rollmed.rank(4, 1, by=keys)
+    runs = series.rollmed.mad(None, by=keys)
+    for key in "abc":
+        rows = keys == key
+        own = pd.Series(values[rows])
+        np.testing.assert_array_equal(mads[rows].to_numpy(), own.rollmed.mad(4, 1).to_numpy())
+        np.testing.assert_array_equal(ranks[rows].to_numpy(), own.rollmed.rank(4, 1).to_numpy())
+        np.testing.assert_array_equal(runs[rows].to_numpy(), own.rollmed.mad(None).to_numpy())
+
+
+@given(data=st.data(), values=float_series(), qs=st.lists(st.floats(0, 1), min_size=1, max_size=4))
+def test_several_quantiles_equal_one_at_a_time(data, values, qs):
+    window, min_periods = data.draw(window_args(len(values)))
+    mode = data.draw(st.sampled_from(["linear", "lower", "higher", "midpoint", "nearest", "floor"]))
+    center = data.draw(st.booleans())
+    series = pd.Series(values, name="x")
+    together = series.rollmed.window(window, min_periods, center, q=qs, interpolation=mode)
+    assert list(together.columns) == qs and together.columns.name == "quantile"
+    for position, q in enumerate(qs):
+        alone = series.rollmed.window(window, min_periods, center, q=q, interpolation=mode)
+        np.testing.assert_array_equal(together.iloc[:, position].to_numpy(), alone.to_numpy())
+    running = series.rollmed.expanding(q=qs, interpolation=mode)
+    for position, q in enumerate(qs):
+        np.testing.assert_array_equal(running.iloc[:, position], series.rollmed.expanding(q=q, interpolation=mode))
+
+
+@given(data=st.data(), values=hnp.arrays(np.int64, st.integers(0, 80), elements=int64_values))
+def test_several_exact_integer_quantiles(data, values):
+    window = data.draw(st.integers(1, len(values) + 2))
+    series = pd.Series(values)
+    together = series.rollmed.window(window, 1, q=[0.0, 0.3, 0.5, 1.0], interpolation="nearest")
+    for q in together.columns:
+        tm.assert_series_equal(
+            together[q], series.rollmed.window(window, 1, q=q, interpolation="nearest"), check_names=False
+        )
+    assert (together.dtypes == "Int64").all()
+
+
+def test_move_quantile_takes_several_quantiles():
+    a = np.random.default_rng(2).standard_normal((3, 50))
+    result = rollmed.move_quantile(a, 9, [0.1, 0.5, 0.9])
+    assert result.shape == (3, 50, 3)
+    for position, q in enumerate([0.1, 0.5, 0.9]):
+        np.testing.assert_array_equal(result[..., position], rollmed.move_quantile(a, 9, q))
+
+
+def test_frame_quantiles_and_statistics_per_column():
+    frame = pd.DataFrame({"a": [1.0, 5.0, 2.0, 8.0, 3.0], "b": [2, 4, 6, 8, 10], "k": list("xyxyx")})
+    result = frame.rollmed.window(2, 1, q=[0.25, 0.75], by="k")
+    assert list(result.columns) == [("a", 0.25), ("a", 0.75), ("b", 0.25), ("b", 0.75)]
+    for column in ("a", "b"):
+        for q in (0.25, 0.75):
+            alone = frame[column].rollmed.window(2, 1, q=q, by=frame["k"])
+            np.testing.assert_array_equal(result[(column, q)].to_numpy(), alone.to_numpy())
+    tm.assert_frame_equal(
+        frame[["a", "b"]].rollmed.mad(3, 1),
+        pd.DataFrame({"a": frame["a"].rollmed.mad(3, 1), "b": frame["b"].rollmed.mad(3, 1)}),
+    )
+    tm.assert_frame_equal(frame[["a", "b"]].rollmed.rank(3), frame[["a", "b"]].rolling(3).rank(), check_exact=True)
+
+
+@given(
+    values=float_series(max_size=150),
+    window=st.integers(1, 25),
+    n_sigmas=st.sampled_from([0.0, 1.0, 3.0]),
+    scale=st.sampled_from([1.0, 1.4826]),
+)
+def test_hampel_equals_reference(values, window, n_sigmas, scale):
+    series = pd.Series(values, name="s")
+    expected, outliers = reference.hampel(values, window, n_sigmas, scale)
+    result = series.rollmed.hampel(window, n_sigmas, scale=scale)
+    assert result.name == "s" and result.index.equals(series.index)
+    np.testing.assert_array_equal(result.to_numpy(), expected)
+    details = series.rollmed.hampel_details(window, n_sigmas, scale=scale)
+    np.testing.assert_array_equal(details["outlier"].to_numpy(), outliers)
+    np.testing.assert_array_equal(details["filtered"].to_numpy(), expected)
+    np.testing.assert_array_equal(details["threshold"].to_numpy(), n_sigmas * scale * details["mad"].to_numpy())
+
+
+def test_hampel_replaces_spikes_only():
+    rng = np.random.default_rng(0)
+    clean = np.sin(np.linspace(0, 20, 2000)) + 0.05 * rng.standard_normal(2000)
+    spiky = clean.copy()
+    spikes = rng.choice(2000, 20, replace=False)
+    spiky[spikes] += 5.0
+    details = pd.Series(spiky).rollmed.hampel_details(21)
+    assert set(np.flatnonzero(details["outlier"])) >= set(spikes)
+    assert details["outlier"].sum() < 60
+
+
+def test_hampel_of_a_frame_per_column():
+    frame = pd.DataFrame({"x": [1.0, 1.2, 0.9, 25.0, 1.1, 1.0, 0.8], "y": [5.0, 5.0, -40.0, 5.0, 5.0, 5.0, 5.0]})
+    result = frame.rollmed.hampel(5)
+    for column in frame.columns:
+        tm.assert_series_equal(result[column], frame[column].rollmed.hampel(5))
+    details = frame.rollmed.hampel_details(5)
+    assert details.columns.names == [None, "field"]
+    assert details[("y", "outlier")].tolist() == [False, False, True, False, False, False, False]
+
+
+@pytest.mark.parametrize(
+    "call, error, words",
+    [
+        (lambda s: s.rollmed.mad(3, scale=-1.0), ValueError, "`scale`"),
+        (lambda s: s.rollmed.mad(3, scale="1"), TypeError, "`scale`"),
+        (lambda s: s.rollmed.rank(3, method="dense"), ValueError, "`method`"),
+        (lambda s: s.rollmed.rank(3, pct="yes"), TypeError, "`pct`"),
+        (lambda s: s.rollmed.rank(3, ascending=None), TypeError, "`ascending`"),
+        (lambda s: s.rollmed.hampel(3, n_sigmas=-1), ValueError, "`n_sigmas`"),
+        (lambda s: s.rollmed.hampel(3, n_sigmas=np.nan), ValueError, "`n_sigmas`"),
+        (lambda s: s.rollmed.window(3, q=[]), ValueError, "`q`"),
+        (lambda s: s.rollmed.window(3, q=[0.5, 2.0]), ValueError, "`q`"),
+        (lambda s: s.rollmed.window(3, q=[[0.5]]), ValueError, "`q`"),
+        (lambda s: s.rollmed.window(None, center=True), ValueError, "`center`"),
+        (lambda s: s.rollmed.mad(None, step=2), ValueError, "`step`"),
+        (lambda s: rollmed.move_rank(s.to_numpy(), 0), ValueError, "`window`"),
+        (lambda s: rollmed.move_mad(s.to_numpy(), 2, min_count=3), ValueError, "`min_count`"),
+    ],
+)
+def test_bad_arguments_name_the_parameter(call, error, words):
+    with pytest.raises(error, match=words):
+        call(pd.Series(np.arange(5.0)))
+
+
+def test_window_none_is_the_expanding_window():
+    series = pd.Series([3.0, np.nan, 1.0, 4.0, 1.0, 5.0])
+    tm.assert_series_equal(series.rollmed.window(None), series.rollmed.expanding())
+    tm.assert_series_equal(series.rollmed.window(None, 3), series.expanding(3).median())
+    tm.assert_series_equal(series.rollmed.rank(None), series.expanding().rank(), check_exact=True)
