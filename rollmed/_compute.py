@@ -125,8 +125,8 @@ def hampel(values: np.ndarray, median: np.ndarray, mad: np.ndarray, n_sigmas: fl
     A value is an outlier when ``|x - median| > n_sigmas * scale * mad``; it is replaced
     by its median. A missing value, median or MAD flags nothing.
     """
-    threshold = n_sigmas * scale * mad
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore", over="ignore"):  # 0 * inf: no threshold, nothing flagged
+        threshold = n_sigmas * scale * mad
         outlier = np.abs(values - median) > threshold
     filtered = np.where(outlier, median, values)
     return {"median": median, "mad": mad, "threshold": threshold, "outlier": outlier, "filtered": filtered}

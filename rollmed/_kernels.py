@@ -17,16 +17,18 @@ Sections, in order:
 2. Reading a quantile: two order statistics to one result, as pandas reads them.
 3. The indexed double heap: the state (:class:`HeapState`), its lifecycle and its moves.
 4. Drivers: the heap over a run of windows, and windows of a few values sorted afresh.
-5. Entry points over fixed offsets and bounds arrays, split into spans for threads.
-6. Window bounds: groups and time windows.
-7. Streams: a heap state carried between calls.
+5. The order-statistic window (block sort and bitset): MAD, ranks, several quantiles.
+6. Entry points over fixed offsets and bounds arrays, split into spans for threads.
+7. Window bounds: groups and time windows.
+8. Streams: a heap state carried between calls.
 """
 
 from typing import NamedTuple
 
 import numpy as np
+from llvmlite import ir
 from numba import njit, types
-from numba.extending import overload
+from numba.extending import intrinsic, overload
 
 # =====================================================================================
 # 1. Compilation
@@ -486,6 +488,10 @@ def _rebalance(state, n_low):
 # 4. Drivers
 # =====================================================================================
 
+# Bounds are computed this many windows at a time, so that a fixed or expanding
+# window never materialises bounds arrays as long as the data.
+_BOUNDS_BLOCK = 1024
+
 
 def _is_missing(values, valid, i):  # pragma: no cover - replaced by the overload inside jitted code
     pass
@@ -591,12 +597,868 @@ def _run_windows(sort_afresh, values, valid, start, end, readout, buffer, state,
 
 
 # =====================================================================================
-# 5. Entry points: fixed offsets and bounds arrays, a span at a time
+# 5. The order-statistic window: block sort and bitset
 # =====================================================================================
+#
+# The heaps answer one order statistic. The MAD, ranks and several quantiles need
+# select(r) and count-below(v) for any r and v: Suomela's block method ("Median
+# filtering is equivalent to sorting", arXiv 1406.1717; his mf2d). Positions are cut
+# into blocks of b >= the widest window, so every window lies in two consecutive
+# blocks t, t + 1 (its *pair*). Each block's non-NaN values are sorted once; a pair's
+# two sorted blocks are merged into ``merged`` (and ``rank_of`` maps a position to its
+# index there); a bitset over ``merged`` marks the values inside the window, one bit
+# flipped as a value enters or leaves. The r-th smallest value is ``merged`` at the
+# r-th set bit, found by a *cursor* (a bit index and the set bits before it) that
+# walks from its last answer a word at a time: amortised O(1) in a sliding window.
+# Counts below a value are popcounts of a prefix of the bitset.
+#
+# Sorting is the cost (a radix sort of packed keys; numba has no SIMD sort), so the
+# heaps stay faster for one order statistic below windows of a few thousand values.
+# Windows of a few dozen values use a sorted array (quantiles, MAD) or count directly
+# (rank) instead. Measured on 1e6 normal values, one thread (see benchmarks/).
 
-# Bounds are computed this many windows at a time, so that a fixed or expanding
-# window never materialises bounds arrays as long as the data.
-_BOUNDS_BLOCK = 1024
+# The smallest block: below it, each pair's merge and refill dominate.
+_MIN_BLOCK = 256
+# Windows up to this width keep a sorted array (quantiles, MAD) ...
+SORTED_ARRAY_MAX = 24
+# ... and up to this width rank by counting the window directly.
+RANK_SCAN_MAX = 48
+# Several quantiles of windows from here up share one block state; below, the heaps
+# run once per quantile (three passes of the heaps cost less than one of the blocks).
+SEVERAL_QUANTILES_MIN = 500
+
+# Slots of BlockState.header.
+_B_PAIR = 0  # t of the pair of blocks [t * b, (t + 2) * b) loaded, -2 when none
+_B_LO = 1  # the window tracked is [_B_LO, _B_HI): its values are the set bits
+_B_HI = 2
+_B_COUNT = 3  # set bits: the non-NaN values of the window tracked
+_B_BLOCK = 4  # b
+_B_SLOT = 5  # the row of sorted_values / sorted_offsets that holds block t (the other: t + 1)
+_B_N0 = 6  # non-NaN values in block t
+_B_N1 = 7  # non-NaN values in block t + 1
+_B_RUN = 8  # the MAD's run of closest values: where it started, a hint for the next window
+_B_HEADER = 10
+
+# Bit i of ``merged`` is bit i + 64 of ``bits``: a zero word at each end stops every walk.
+_GUARD = 64
+
+# Rank methods: pandas' tie rules, and bottleneck's normalisation to [-1, 1].
+RANK_AVERAGE = 0
+RANK_MIN = 1
+RANK_MAX = 2
+RANK_NORMALIZED = 3
+
+# The statistics of robust_rows / robust_bounds.
+QUANTILES = 0
+MAD = 1
+MEDIAN_AND_MAD = 2
+RANK = 3
+
+
+class BlockState(NamedTuple):
+    """The order-statistic window over one pair of blocks; the caller owns it (see :func:`block_state`)."""
+
+    header: np.ndarray  # the _B_* slots
+    sorted_values: np.ndarray  # (2, b): each block's non-NaN values, sorted
+    sorted_offsets: np.ndarray  # (2, b): their offsets in their block
+    merged: np.ndarray  # (2b,): the pair's values merged in order
+    rank_of: np.ndarray  # (2b,): a pair position's index in merged, -1 for NaN
+    bits: np.ndarray  # one bit per merged value, set while it is in the window; guard words
+    cursor_bit: np.ndarray  # each cursor's bit index
+    cursor_rank: np.ndarray  # each cursor's count of set bits before it
+    runs: np.ndarray  # (2, 2b): the first and last index in merged of each value's run of ties
+    stack: np.ndarray  # the fallback quicksort's explicit stack
+    keys: np.ndarray  # (2, b): the radix sort's keys and buffer
+    histogram: np.ndarray  # (8 * 256,): the radix sort's digit counts
+
+
+class Robust(NamedTuple):
+    """What robust_rows / robust_bounds compute for each window."""
+
+    kind: int  # QUANTILES, MAD, MEDIAN_AND_MAD or RANK
+    qs: np.ndarray  # QUANTILES: float64 quantiles
+    interpolations: np.ndarray  # QUANTILES: each quantile's reading (section 2)
+    min_count: int  # fewer present values than this give NaN
+    rank_method: int  # RANK: one of the RANK_* rules
+    ascending: bool  # RANK: from the smallest value up
+    pct: bool  # RANK: divided by the number of values
+
+
+@_jit
+def block_state(width, n_cursors):
+    """An empty order-statistic window for windows of at most ``width`` values, with ``n_cursors``."""
+    b = max(width, _MIN_BLOCK)
+    header = np.zeros(_B_HEADER, np.int64)
+    header[_B_PAIR] = -2
+    header[_B_BLOCK] = b
+    return BlockState(
+        header,
+        np.empty((2, b), np.float64),
+        np.empty((2, b), np.int64),
+        np.empty(2 * b, np.float64),
+        np.full(2 * b, -1, np.int64),
+        np.zeros((2 * b + 63) // 64 + 2, np.int64),
+        np.zeros(max(n_cursors, 1), np.int64),
+        np.zeros(max(n_cursors, 1), np.int64),
+        np.zeros((2, 2 * b), np.int64),
+        np.empty(128, np.int64),
+        np.empty((2, b), np.int64),
+        np.empty(8 * 256, np.int64),
+    )
+
+
+@_inline
+def block_reset(state):
+    """Forget the pair loaded: the next window loads its own (a new row of values)."""
+    state.header[_B_PAIR] = -2
+    state.header[_B_LO] = state.header[_B_HI] = state.header[_B_COUNT] = 0
+    state.header[_B_RUN] = 0
+
+
+# Bit intrinsics: LLVM's ctpop, cttz and ctlz on int64 words (popcnt, tzcnt, lzcnt).
+
+
+@intrinsic
+def _popcount(typingctx, x):
+    def codegen(context, builder, signature, args):
+        return builder.ctpop(args[0])
+
+    return types.int64(types.int64), codegen
+
+
+@intrinsic
+def _trailing_zeros(typingctx, x):
+    """Trailing zero bits; 64 for 0."""
+
+    def codegen(context, builder, signature, args):
+        return builder.cttz(args[0], ir.Constant(ir.IntType(1), 0))
+
+    return types.int64(types.int64), codegen
+
+
+@intrinsic
+def _leading_zeros(typingctx, x):
+    """Leading zero bits; 64 for 0."""
+
+    def codegen(context, builder, signature, args):
+        return builder.ctlz(args[0], ir.Constant(ir.IntType(1), 0))
+
+    return types.int64(types.int64), codegen
+
+
+@intrinsic
+def _bits_of(typingctx, x):
+    """The IEEE bits of a float64, as an int64."""
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.IntType(64))
+
+    return types.int64(types.float64), codegen
+
+
+# Sorting a block and loading a pair run once per b windows: they are compiled as
+# functions of their own, not inlined into every driver (inlined, the cold compile
+# took minutes).
+
+# Quicksort partitions up to this size are finished by insertion sort.
+_INSERTION = 16
+
+
+@_no_refcount
+def _insertion_sort(values, offsets, lo, hi):
+    for i in range(lo + 1, hi):
+        x = values[i]
+        k = offsets[i]
+        j = i - 1
+        while j >= lo and values[j] > x:
+            values[j + 1] = values[j]
+            offsets[j + 1] = offsets[j]
+            j -= 1
+        values[j + 1] = x
+        offsets[j + 1] = k
+
+
+@_inline
+def _swap(values, offsets, i, j):
+    values[i], values[j] = values[j], values[i]
+    offsets[i], offsets[j] = offsets[j], offsets[i]
+
+
+@_no_refcount
+def _quicksort(values, offsets, n, stack):
+    """Sort ``values[:n]``, moving ``offsets`` along: the fallback for keys the radix sort cannot tell apart.
+
+    A median of three, Hoare partitions (runs of ties split evenly) and an explicit
+    stack (no recursion, no allocation), insertion sort for small partitions.
+    """
+    stack[0] = 0
+    stack[1] = n
+    top = 2
+    while top > 0:
+        top -= 2
+        lo = stack[top]
+        hi = stack[top + 1]
+        while hi - lo > _INSERTION:
+            mid = (lo + hi) >> 1
+            if values[mid] < values[lo]:
+                _swap(values, offsets, mid, lo)
+            if values[hi - 1] < values[mid]:
+                _swap(values, offsets, hi - 1, mid)
+                if values[mid] < values[lo]:
+                    _swap(values, offsets, mid, lo)
+            pivot = values[mid]
+            i = lo
+            j = hi - 1
+            while True:
+                i += 1
+                while values[i] < pivot:
+                    i += 1
+                j -= 1
+                while pivot < values[j]:
+                    j -= 1
+                if i >= j:
+                    break
+                _swap(values, offsets, i, j)
+            # Push the larger part, loop on the smaller: the stack stays within log2 n.
+            if j + 1 - lo < hi - (j + 1):
+                stack[top] = j + 1
+                stack[top + 1] = hi
+                hi = j + 1
+            else:
+                stack[top] = lo
+                stack[top + 1] = j + 1
+                lo = j + 1
+            top += 2
+        _insertion_sort(values, offsets, lo, hi)
+
+
+# Radix keys: a float's bits made order-preserving as unsigned integers (every bit of a
+# negative flipped, the sign bit of a positive), the low _KEY_LOW bits replaced by the
+# value's offset in its block. Sorting them sorts the values, except values that agree
+# in their top bits (a relative difference below 2**-36): one insertion pass on the
+# true values puts those few right.
+_KEY_LOW = 16
+_DIGIT = 8
+
+
+@_no_refcount
+def _radix_sort(keys, buffer, n, low, histogram):
+    """An LSD radix sort of ``keys[:n]`` by bits ``[low, 64)`` as unsigned, 8 bits a pass."""
+    n_passes = (64 - low + _DIGIT - 1) // _DIGIT
+    histogram[: n_passes * 256] = 0
+    for i in range(n):
+        k = keys[i]
+        for d in range(n_passes):
+            histogram[d * 256 + ((k >> (low + _DIGIT * d)) & 255)] += 1
+    source = keys
+    target = buffer
+    in_buffer = False
+    for d in range(n_passes):
+        shift = low + _DIGIT * d
+        counts = histogram[d * 256 : d * 256 + 256]
+        if counts[(source[0] >> shift) & 255] == n:
+            continue  # every key has this digit: the pass would move nothing
+        total = 0
+        for digit in range(256):
+            count = counts[digit]
+            counts[digit] = total
+            total += count
+        for i in range(n):
+            k = source[i]
+            digit = (k >> shift) & 255
+            target[counts[digit]] = k
+            counts[digit] += 1
+        source, target = target, source
+        in_buffer = not in_buffer
+    if in_buffer:
+        for i in range(n):
+            keys[i] = buffer[i]
+
+
+@_no_refcount
+def _sort_block(values, state, t, row):
+    """Gather block ``t``'s non-NaN values into row ``row`` of the sorted arrays, sorted; their count.
+
+    If the insertion pass after the radix sort has to move too much (many values within
+    2**-36 of each other), the block is sorted again by comparisons.
+    """
+    b = state.header[_B_BLOCK]
+    base = t * b
+    stop = min(base + b, values.size)
+    low = _KEY_LOW
+    while (1 << low) < b:
+        low += 1
+    low_mask = (np.int64(1) << low) - 1
+    keys = state.keys[0]
+    count = 0
+    for p in range(max(base, 0), stop):
+        x = values[p]
+        bits = _bits_of(x)
+        bits ^= (bits >> 63) | np.int64(-0x8000000000000000)
+        keys[count] = (bits & ~low_mask) | (p - base)
+        count += x == x  # a NaN is written, then overwritten
+    if count == 0:
+        return 0
+    _radix_sort(keys, state.keys[1], count, low, state.histogram)
+    sorted_values = state.sorted_values[row]
+    offsets = state.sorted_offsets[row]
+    for i in range(count):
+        offset = keys[i] & low_mask
+        sorted_values[i] = values[base + offset]
+        offsets[i] = offset
+    moves = 0
+    for i in range(1, count):
+        x = sorted_values[i]
+        if x < sorted_values[i - 1]:
+            offset = offsets[i]
+            j = i - 1
+            while j >= 0 and sorted_values[j] > x:
+                sorted_values[j + 1] = sorted_values[j]
+                offsets[j + 1] = offsets[j]
+                j -= 1
+                moves += 1
+            sorted_values[j + 1] = x
+            offsets[j + 1] = offset
+            if moves > 4 * count + 64:
+                _quicksort(sorted_values, offsets, count, state.stack)
+                break
+    return count
+
+
+@_no_refcount
+def _load_pair(values, state, t, with_runs):
+    """Make blocks ``t``, ``t + 1`` the pair: sort what is not sorted yet, merge, empty the bitset."""
+    header, merged, rank_of = state.header, state.merged, state.rank_of
+    b = header[_B_BLOCK]
+    if header[_B_PAIR] == t - 1:  # block t was the last pair's second block: sorted already
+        slot = 1 - header[_B_SLOT]
+        n0 = header[_B_N1]
+    else:
+        slot = 0
+        n0 = _sort_block(values, state, t, slot)
+    n1 = _sort_block(values, state, t + 1, 1 - slot)
+    header[_B_SLOT] = slot
+    header[_B_N0] = n0
+    header[_B_N1] = n1
+    header[_B_PAIR] = t
+    rank_of[:] = -1  # NaN positions keep it
+    values0, offsets0 = state.sorted_values[slot], state.sorted_offsets[slot]
+    values1, offsets1 = state.sorted_values[1 - slot], state.sorted_offsets[1 - slot]
+    i = j = m = 0
+    # A merge with selects, not jumps: on random data the comparison is a coin toss.
+    while i < n0 and j < n1:
+        a = values0[i]
+        c = values1[j]
+        second = c < a
+        merged[m] = c if second else a
+        rank_of[(b + offsets1[j]) if second else offsets0[i]] = m
+        j += second
+        i += 1 - second
+        m += 1
+    while i < n0:
+        merged[m] = values0[i]
+        rank_of[offsets0[i]] = m
+        i += 1
+        m += 1
+    while j < n1:
+        merged[m] = values1[j]
+        rank_of[b + offsets1[j]] = m
+        j += 1
+        m += 1
+    if with_runs:  # runs of equal values (== : +0 and -0 are one run), for ranks with ties
+        first = 0
+        for k in range(1, m + 1):
+            if k == m or merged[k] != merged[first]:
+                for x in range(first, k):
+                    state.runs[0, x] = first
+                    state.runs[1, x] = k - 1
+                first = k
+    state.bits[:] = 0
+    header[_B_COUNT] = 0
+    state.cursor_bit[:] = _GUARD
+    state.cursor_rank[:] = 0
+
+
+@_inline
+def _enter(state, pair_position):
+    """The value at a position of the pair enters the window (a NaN: nothing); 1 if it was a value."""
+    m = state.rank_of[pair_position]
+    if m < 0:
+        return 0
+    i = m + _GUARD
+    state.bits[i >> 6] |= np.int64(1) << (i & 63)
+    for c in range(state.cursor_bit.size):
+        state.cursor_rank[c] += i < state.cursor_bit[c]
+    return 1
+
+
+@_inline
+def _leave(state, pair_position):
+    """The value at a position of the pair leaves the window; 1 if it was a value."""
+    m = state.rank_of[pair_position]
+    if m < 0:
+        return 0
+    i = m + _GUARD
+    state.bits[i >> 6] &= ~(np.int64(1) << (i & 63))
+    for c in range(state.cursor_bit.size):
+        state.cursor_rank[c] -= i < state.cursor_bit[c]
+    return 1
+
+
+@_inline
+def _seek(state, c, r):
+    """Move cursor ``c`` to the ``r``-th set bit (0-based; it exists); its bit index.
+
+    From the cursor's last answer, forward or back a word at a time with popcount, then
+    bit by bit in the last word: a step or two in a sliding window.
+    """
+    bits = state.bits
+    p = state.cursor_bit[c]
+    rank = state.cursor_rank[c]
+    if rank <= r:
+        k = r - rank
+        w = p >> 6
+        word = bits[w] & (np.int64(-1) << (p & 63))
+        count = _popcount(word)
+        while count <= k:
+            k -= count
+            w += 1
+            word = bits[w]
+            count = _popcount(word)
+        for _ in range(k):
+            word &= word - 1
+        p = (w << 6) + _trailing_zeros(word)
+    else:
+        k = rank - r - 1
+        w = p >> 6
+        word = bits[w] & ((np.int64(1) << (p & 63)) - 1)
+        count = _popcount(word)
+        while count <= k:
+            k -= count
+            w -= 1
+            word = bits[w]
+            count = _popcount(word)
+        for _ in range(k):
+            word ^= np.int64(1) << (63 - _leading_zeros(word))
+        p = (w << 6) + 63 - _leading_zeros(word)
+    state.cursor_bit[c] = p
+    state.cursor_rank[c] = r
+    return p
+
+
+@_inline
+def _next_set(bits, p):
+    """The first set bit after bit index ``p`` (one exists)."""
+    w = (p + 1) >> 6
+    word = bits[w] & (np.int64(-1) << ((p + 1) & 63))
+    while word == 0:
+        w += 1
+        word = bits[w]
+    return (w << 6) + _trailing_zeros(word)
+
+
+@_inline
+def _previous_set(bits, p):
+    """The last set bit before bit index ``p`` (one exists)."""
+    w = p >> 6
+    word = bits[w] & ((np.int64(1) << (p & 63)) - 1)
+    while word == 0:
+        w -= 1
+        word = bits[w]
+    return (w << 6) + 63 - _leading_zeros(word)
+
+
+@_inline
+def _count_before(bits, i, total):
+    """Set bits at bit indices below ``i``: a popcount from the nearer end of the bitset."""
+    w = i >> 6
+    if 2 * w < bits.size:
+        count = 0
+        for k in range(w):
+            count += _popcount(bits[k])
+        return count + _popcount(bits[w] & ((np.int64(1) << (i & 63)) - 1))
+    count = 0
+    for k in range(w + 1, bits.size):
+        count += _popcount(bits[k])
+    return total - count - _popcount(bits[w] & (np.int64(-1) << (i & 63)))
+
+
+@_inline
+def _slide(values, state, s, e, with_runs):
+    """Move the window tracked to ``[s, e)`` (``e > s``; bounds never move back); its count."""
+    header = state.header
+    b = header[_B_BLOCK]
+    t = header[_B_PAIR]
+    lo, hi, count = header[_B_LO], header[_B_HI], header[_B_COUNT]
+    base = t * b
+    if t < 0 or s >= base + b:  # into another pair (the division, ~40 cycles, only here)
+        t = s // b
+        base = t * b
+        _load_pair(values, state, t, with_runs)
+        lo = hi = s
+        count = 0
+    for p in range(lo, min(s, hi)):
+        count -= _leave(state, p - base)
+    for p in range(max(s, hi), e):
+        count += _enter(state, p - base)
+    header[_B_LO] = s
+    header[_B_HI] = e
+    header[_B_COUNT] = count
+    return count
+
+
+@_inline
+def _value_at(state, bit):
+    return state.merged[bit - _GUARD]
+
+
+@_no_refcount
+def block_quantiles(values, start, end, min_count, qs, state, low, high, counts):
+    """Order statistics ``r = int(q * (n - 1))`` and ``r + 1`` of each window for each ``q``.
+
+    ``low[j, i]``, ``high[j, i]`` for ``q = qs[i]`` (``high`` is ``low`` where ``r = n - 1``),
+    ``counts[j]`` the window's present values; nothing is written where there are fewer
+    than ``max(min_count, 1)``. The state has one cursor per quantile.
+    """
+    for j in range(start.size):
+        s, e = start[j], end[j]
+        n = _slide(values, state, s, e, False) if e > s else 0
+        counts[j] = n
+        if n == 0 or n < min_count:
+            continue
+        for iq in range(qs.size):
+            r = int(qs[iq] * (n - 1))
+            p = _seek(state, iq, r)
+            low[j, iq] = _value_at(state, p)
+            high[j, iq] = _value_at(state, _next_set(state.bits, p)) if r + 1 < n else low[j, iq]
+
+
+@_inline
+def _mad_of_infinite_median(all_equal, m):
+    """The MAD where the median ``m`` is not finite: NaN for no median, or when every value is ``m``."""
+    if m != m or all_equal:
+        return np.nan
+    return np.inf  # the other values are infinitely far; the values at m have no distance
+
+
+@_inline
+def _walk_closest_run(run, n, u, m, first_value, last_value, value_after, value_before):
+    """One step of the walk to the run of the ``u`` values closest to ``m``: the new start, or -1 if done."""
+    if run + u < n and abs(first_value - m) > abs(value_after - m):
+        return run + 1
+    if run > 0 and abs(last_value - m) > abs(value_before - m):
+        return run - 1
+    return -1
+
+
+@_no_refcount
+def block_mad(values, start, end, min_count, state, out, mad_column):
+    """The MAD of each window, ``median(|x - median(x)|)`` over its present values; and its median.
+
+    The median and the mean of the two middle distances are rollmed's midpoints
+    (section 2), so on finite data the MAD is ``np.nanmedian(np.abs(w - np.nanmedian(w)))``
+    bit for bit. Sorted, the ``u = (n + 1) // 2`` values closest to the median form a run
+    (``|x - m|`` in float falls towards ``m`` and rises after it); the ``u``-th smallest
+    distance is its farther end. The run is walked from the last window's: right while
+    its first value is farther than the next value after it, left while its last value
+    is farther than the one before it (the two rules never undo each other). Three
+    cursors: the median, the run's first and last values. ``out[j, mad_column]`` is the
+    MAD; with ``mad_column`` 1, ``out[j, 0]`` is the median.
+    """
+    bits = state.bits
+    for j in range(start.size):
+        s, e = start[j], end[j]
+        n = _slide(values, state, s, e, False) if e > s else 0
+        if n == 0 or n < min_count:
+            out[j, 0] = np.nan
+            out[j, mad_column] = np.nan
+            continue
+        h = (n - 1) >> 1
+        p = _seek(state, 0, h)
+        a = _value_at(state, p)
+        m = _midpoint(a, _value_at(state, _next_set(bits, p))) if n % 2 == 0 else a
+        out[j, 0] = m
+        if not np.isfinite(m):
+            extreme = _next_set(bits, _GUARD - 1) if m > 0 else _previous_set(bits, bits.size << 6)
+            out[j, mad_column] = _mad_of_infinite_median(_value_at(state, extreme) == m, m)
+            continue
+        u = h + 1
+        run = min(max(state.header[_B_RUN], 0), n - u)
+        while True:
+            first = _seek(state, 1, run)
+            last = _seek(state, 2, run + u - 1)
+            after = _value_at(state, _next_set(bits, last)) if run + u < n else m
+            before = _value_at(state, _previous_set(bits, first)) if run > 0 else m
+            step = _walk_closest_run(
+                run, n, u, m, _value_at(state, first), _value_at(state, last), after, before
+            )
+            if step < 0:
+                break
+            run = step
+        state.header[_B_RUN] = run
+        distance = max(abs(_value_at(state, first) - m), abs(_value_at(state, last) - m))
+        if n % 2 == 0:  # the next distance: the nearer of the values just outside the run
+            following = np.inf
+            if run > 0:
+                following = abs(before - m)
+            if run + u < n:
+                following = min(following, abs(after - m))
+            distance = _midpoint(distance, following)
+        out[j, mad_column] = distance
+
+
+@_inline
+def _rank_value(below, equal, n, method, ascending, pct):
+    """The rank of a value with ``below`` values under it and ``equal`` equal to it (itself included)."""
+    if method == RANK_NORMALIZED:  # bottleneck.move_rank's formula, operation for operation
+        if n == 1:
+            return 0.0
+        r = 0.5 * (2.0 * below + equal - 1.0)
+        return 2.0 * (r / (n - 1.0) - 0.5)
+    if not ascending:
+        below = n - below - equal  # the values above it
+    if method == RANK_MIN:
+        rank = below + 1.0
+    elif method == RANK_MAX:
+        rank = float(below + equal)
+    else:
+        rank = below + (equal + 1) / 2.0
+    return rank / n if pct else rank
+
+
+@_no_refcount
+def block_rank(values, start, end, statistic, state, out):
+    """The rank of each window's last value ``values[end[j] - 1]`` among its present values, as pandas.
+
+    NaN where that value is NaN or the window holds fewer than ``max(min_count, 1)``
+    values. Ties are counted through the runs of equal values in the merged order; the
+    counts are prefix popcounts of the bitset.
+    """
+    b = state.header[_B_BLOCK]
+    for j in range(start.size):
+        s, e = start[j], end[j]
+        n = _slide(values, state, s, e, True) if e > s else 0
+        if n == 0 or n < statistic.min_count or values[e - 1] != values[e - 1]:
+            out[j, 0] = np.nan
+            continue
+        m = state.rank_of[e - 1 - state.header[_B_PAIR] * b]
+        first = state.runs[0, m] + _GUARD
+        last = state.runs[1, m] + _GUARD
+        below = _count_before(state.bits, first, n)
+        equal = 1 if first == last else _count_before(state.bits, last + 1, n) - below
+        out[j, 0] = _rank_value(below, equal, n, statistic.rank_method, statistic.ascending, statistic.pct)
+
+
+@_no_refcount
+def scan_rank(values, start, end, statistic, out):
+    """:func:`block_rank` by counting each window directly: for windows of a few dozen values.
+
+    Branch-free compares that LLVM vectorises: faster than any structure there.
+    """
+    for j in range(start.size):
+        s, e = start[j], end[j]
+        if e <= s or values[e - 1] != values[e - 1]:
+            out[j, 0] = np.nan
+            continue
+        v = values[e - 1]
+        below = equal = n = 0
+        for p in range(s, e):
+            x = values[p]
+            below += x < v
+            equal += x == v
+            n += x == x
+        if n < statistic.min_count:
+            out[j, 0] = np.nan
+            continue
+        out[j, 0] = _rank_value(below, equal, n, statistic.rank_method, statistic.ascending, statistic.pct)
+
+
+# Windows of a few dozen values: a sorted array, a value shifted in and one out per step.
+
+
+@_inline
+def _sorted_slide(values, buffer, s, e, lo, hi, count):
+    """Move the sorted values ``buffer[:count]`` of ``[lo, hi)`` to those of ``[s, e)``; their count."""
+    if s >= hi:  # nothing in common: start afresh
+        lo = hi = s
+        count = 0
+    for p in range(lo, s):
+        x = values[p]
+        if x == x:  # any one of the values equal to x goes (+0 and -0 are equal: either sign)
+            i = 0
+            while buffer[i] < x:
+                i += 1
+            for k in range(i, count - 1):
+                buffer[k] = buffer[k + 1]
+            count -= 1
+    for p in range(max(s, hi), e):
+        x = values[p]
+        if x == x:
+            i = count
+            while i > 0 and buffer[i - 1] > x:
+                buffer[i] = buffer[i - 1]
+                i -= 1
+            buffer[i] = x
+            count += 1
+    return count
+
+
+@_no_refcount
+def sorted_quantiles(values, start, end, min_count, qs, buffer, low, high, counts):
+    """:func:`block_quantiles` on a sorted array."""
+    lo = hi = count = 0
+    for j in range(start.size):
+        s, e = start[j], end[j]
+        n = 0
+        if e > s:
+            count = _sorted_slide(values, buffer, s, e, lo, hi, count)
+            lo, hi, n = s, e, count
+        counts[j] = n
+        if n == 0 or n < min_count:
+            continue
+        for iq in range(qs.size):
+            r = int(qs[iq] * (n - 1))
+            low[j, iq] = buffer[r]
+            high[j, iq] = buffer[r + 1] if r + 1 < n else buffer[r]
+
+
+@_no_refcount
+def sorted_mad(values, start, end, min_count, buffer, out, mad_column):
+    """:func:`block_mad` on a sorted array."""
+    lo = hi = count = run = 0
+    for j in range(start.size):
+        s, e = start[j], end[j]
+        n = 0
+        if e > s:
+            count = _sorted_slide(values, buffer, s, e, lo, hi, count)
+            lo, hi, n = s, e, count
+        if n == 0 or n < min_count:
+            out[j, 0] = np.nan
+            out[j, mad_column] = np.nan
+            continue
+        h = (n - 1) >> 1
+        m = _midpoint(buffer[h], buffer[h + 1]) if n % 2 == 0 else buffer[h]
+        out[j, 0] = m
+        if not np.isfinite(m):
+            out[j, mad_column] = _mad_of_infinite_median((buffer[0] if m > 0 else buffer[n - 1]) == m, m)
+            continue
+        u = h + 1
+        run = min(max(run, 0), n - u)
+        while True:
+            after = buffer[run + u] if run + u < n else m
+            before = buffer[run - 1] if run > 0 else m
+            step = _walk_closest_run(run, n, u, m, buffer[run], buffer[run + u - 1], after, before)
+            if step < 0:
+                break
+            run = step
+        distance = max(abs(buffer[run] - m), abs(buffer[run + u - 1] - m))
+        if n % 2 == 0:
+            following = np.inf
+            if run > 0:
+                following = abs(buffer[run - 1] - m)
+            if run + u < n:
+                following = min(following, abs(buffer[run + u] - m))
+            distance = _midpoint(distance, following)
+        out[j, mad_column] = distance
+
+
+class RobustWork(NamedTuple):
+    """Everything a robust statistic's windows need over one span: the structure and its scratch."""
+
+    blocks: BlockState  # the order-statistic window (for windows too wide for the sorted array)
+    buffer: np.ndarray  # the sorted array (narrow windows)
+    low: np.ndarray  # (_BOUNDS_BLOCK, quantiles): the lower order statistics of a block of windows
+    high: np.ndarray  # ... and the higher ones
+    counts: np.ndarray  # (_BOUNDS_BLOCK,): each window's present values
+
+
+@_jit
+def robust_work(width, statistic):
+    """The structure and scratch for windows of at most ``width`` values of ``statistic``."""
+    n_q = statistic.qs.size
+    n_cursors = 3 if statistic.kind in (MAD, MEDIAN_AND_MAD) else max(n_q, 1)
+    narrow = width <= (RANK_SCAN_MAX if statistic.kind == RANK else SORTED_ARRAY_MAX)
+    return RobustWork(
+        block_state(1 if narrow else width, n_cursors),
+        np.empty(width + 1, np.float64),
+        np.empty((_BOUNDS_BLOCK, max(n_q, 1)), np.float64),
+        np.empty((_BOUNDS_BLOCK, max(n_q, 1)), np.float64),
+        np.empty(_BOUNDS_BLOCK, np.int64),
+    )
+
+
+@_no_refcount
+def rank_windows(values, start, end, statistic, work, width, out):
+    """The RANK of windows ``[start[j], end[j])`` (at most ``_BOUNDS_BLOCK``) into ``out[j, 0]``."""
+    if width <= RANK_SCAN_MAX:
+        scan_rank(values, start, end, statistic, out)
+    else:
+        block_rank(values, start, end, statistic, work.blocks, out)
+
+
+@_no_refcount
+def mad_windows(values, start, end, statistic, work, width, out):
+    """The MAD (after the median, for MEDIAN_AND_MAD) of windows ``[start[j], end[j])`` into ``out[j]``."""
+    mad_column = 1 if statistic.kind == MEDIAN_AND_MAD else 0
+    if width <= SORTED_ARRAY_MAX:
+        sorted_mad(values, start, end, statistic.min_count, work.buffer, out, mad_column)
+    else:
+        block_mad(values, start, end, statistic.min_count, work.blocks, out, mad_column)
+
+
+@_no_refcount
+def quantile_windows(values, start, end, statistic, work, width, out):
+    """The QUANTILES of windows ``[start[j], end[j])`` into ``out[j, :]``, each read as section 2 reads it."""
+    qs = statistic.qs
+    if width <= SORTED_ARRAY_MAX:
+        sorted_quantiles(
+            values, start, end, statistic.min_count, qs, work.buffer, work.low, work.high, work.counts
+        )
+    else:
+        block_quantiles(
+            values, start, end, statistic.min_count, qs, work.blocks, work.low, work.high, work.counts
+        )
+    for j in range(start.size):
+        held = work.counts[j]
+        ok = held > 0 and held >= statistic.min_count
+        for iq in range(qs.size):
+            fractional_rank = qs[iq] * max(held - 1, 0)
+            rank = int(fractional_rank)
+            interpolation = statistic.interpolations[iq]
+            if ok:
+                out[j, iq] = _read_float(
+                    work.low[j, iq], work.high[j, iq], fractional_rank - rank, rank, interpolation
+                )
+            else:
+                out[j, iq] = np.nan
+
+
+def kind_marker(kind):
+    """A statistic's kind as a type: a tuple of ``kind + 1`` zeros.
+
+    The drivers are compiled once per kind (and so only for the statistics a program
+    uses), as their type picks the windows function; a first-class function argument
+    would do the same but numba does not cache it.
+    """
+    return (0,) * (kind + 1)
+
+
+def _robust_windows(marker, values, start, end, statistic, work, width, out):  # pragma: no cover
+    pass
+
+
+@overload(_robust_windows)
+def _robust_windows_overload(marker, values, start, end, statistic, work, width, out):
+    """The windows function of the kind that ``marker``'s length encodes."""
+    windows = {QUANTILES: quantile_windows, RANK: rank_windows}.get(marker.count - 1, mad_windows)
+    return lambda marker, values, start, end, statistic, work, width, out: windows(
+        values, start, end, statistic, work, width, out
+    )
+
+
+# =====================================================================================
+# 6. Entry points: fixed offsets and bounds arrays, a span at a time
+# =====================================================================================
 
 
 class Offsets(NamedTuple):
@@ -624,6 +1486,15 @@ def _new_state(width, expanding, n_values, q, values):
     return heap_buffer(width, width, True)
 
 
+@_inline
+def _fixed_bounds(offsets, n, block_start, block_size, start, end):
+    """The bounds of results ``block_start..`` of a row of ``n`` values: pandas' fixed window indexer."""
+    for j in range(block_size):
+        origin = (block_start + j) * offsets.step
+        start[j] = min(max(origin + offsets.start, 0), n)
+        end[j] = min(max(origin + offsets.end, 0), n)
+
+
 @_jit
 def rolling_rows(values, valid, offsets, expanding, readout, out, out_valid, span):
     """Fixed windows over each row of a 2-d array: the results of one :class:`Span`.
@@ -645,10 +1516,7 @@ def rolling_rows(values, valid, offsets, expanding, readout, out, out_valid, spa
         heap_reset(state)
         for block_start in range(span.first, span.last, _BOUNDS_BLOCK):
             block_size = min(_BOUNDS_BLOCK, span.last - block_start)
-            for j in range(block_size):
-                origin = (block_start + j) * offsets.step
-                start[j] = min(max(origin + offsets.start, 0), n)
-                end[j] = min(max(origin + offsets.end, 0), n)
+            _fixed_bounds(offsets, n, block_start, block_size, start, end)
             block = slice(block_start, block_start + block_size)
             _run_windows(
                 sort_afresh,
@@ -686,8 +1554,43 @@ def rolling_bounds(values, valid, start, end, expanding, readout, out, out_valid
     )
 
 
+@_jit
+def robust_rows(values, offsets, statistic, marker, out, span):
+    """:class:`Robust` statistics of fixed windows over each row of a 2-d float64 array, one span.
+
+    ``out[row, result, output]``; as :func:`rolling_rows`, a block of bounds at a time.
+    ``marker`` is :func:`kind_marker` of ``statistic.kind``.
+    """
+    n = values.shape[1]
+    width = max(min(offsets.end - offsets.start, n), 1)
+    work = robust_work(width, statistic)
+    start = np.empty(_BOUNDS_BLOCK, np.int64)
+    end = np.empty(_BOUNDS_BLOCK, np.int64)
+    for row in range(span.row_start, span.row_stop):
+        block_reset(work.blocks)
+        for block_start in range(span.first, span.last, _BOUNDS_BLOCK):
+            block_size = min(_BOUNDS_BLOCK, span.last - block_start)
+            _fixed_bounds(offsets, n, block_start, block_size, start, end)
+            block = out[row, block_start : block_start + block_size]
+            _robust_windows(
+                marker, values[row], start[:block_size], end[:block_size], statistic, work, width, block
+            )
+
+
+@_jit
+def robust_bounds(values, start, end, statistic, marker, out, span):
+    """:class:`Robust` statistics of the windows of bounds arrays: results ``span.first..last - 1``."""
+    window = slice(span.first, span.last)
+    start, end = start[window], end[window]
+    width = max(np.max(end - start), 1)
+    work = robust_work(width, statistic)
+    for block_start in range(0, start.size, _BOUNDS_BLOCK):
+        block = slice(block_start, min(block_start + _BOUNDS_BLOCK, start.size))
+        _robust_windows(marker, values, start[block], end[block], statistic, work, width, out[window][block])
+
+
 # =====================================================================================
-# 6. Window bounds
+# 7. Window bounds
 # =====================================================================================
 
 
@@ -791,7 +1694,7 @@ def time_window_bounds(index, window_size, left_closed, right_closed, center, se
 
 
 # =====================================================================================
-# 7. Streams
+# 8. Streams
 # =====================================================================================
 #
 # A stream is a heap state's buffer (section 3) kept between calls, its positions

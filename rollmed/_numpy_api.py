@@ -311,7 +311,7 @@ def move_rank(a: npt.ArrayLike, window: int, min_count: int | None = None, axis:
     >>> import numpy as np
     >>> import rollmed
     >>> rollmed.move_rank(np.array([1.0, 3.0, 2.0, 2.0, 5.0]), window=3)
-    array([nan, nan,  0. ,  -0.5,  1. ])
+    array([ nan,  nan,  0. , -0.5,  1. ])
     """
     array, axis, window, min_count = _check_moving(a, window, min_count, axis)
     return _along_axis(array, axis, (1 - window, 1), min_count, _statistics.Rank("normalized"))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from rollmed import _threads
-from rollmed._statistics import Quantiles, Statistic
+from rollmed._statistics import MedianAbsoluteDeviation, Quantiles, Statistic
 
 # Results per task when the work is split across threads. The split depends on the
 # data alone, never on the thread count, so results are the same on any number of threads.
@@ -61,6 +61,57 @@ def _each_quantile(statistic: Quantiles, min_count: int, out: np.ndarray, out_va
             out_valid[..., i] = part_valid
 
 
+_RANK_METHODS = {"average": 0, "min": 1, "max": 2, "normalized": 3}  # the kernels' RANK_* codes
+
+
+def _robust(statistic: Statistic, min_count: int):
+    """The kernels' record of a statistic for the order-statistic window (rollmed._kernels.Robust)."""
+    from rollmed import _kernels
+
+    no_quantiles = np.empty(0, np.float64)
+    if isinstance(statistic, Quantiles):
+        qs = np.array(statistic.qs, np.float64)
+        interpolations = np.array(statistic.interpolations, np.int64)
+        return _kernels.Robust(_kernels.QUANTILES, qs, interpolations, min_count, 0, True, False)
+    if isinstance(statistic, MedianAbsoluteDeviation):
+        kind = _kernels.MEDIAN_AND_MAD if statistic.with_median else _kernels.MAD
+        return _kernels.Robust(kind, no_quantiles, np.empty(0, np.int64), min_count, 0, True, False)
+    method = _RANK_METHODS[statistic.method]
+    return _kernels.Robust(
+        _kernels.RANK,
+        no_quantiles,
+        np.empty(0, np.int64),
+        min_count,
+        method,
+        statistic.ascending,
+        statistic.pct,
+    )
+
+
+def _on_heaps(statistic: Statistic, exact: bool, width: int) -> bool:
+    """Whether the double heap answers ``statistic`` (once a quantile) rather than the order-statistic window.
+
+    The heaps answer one quantile, exact integers too; several quantiles of windows
+    between a sorted array's and the block state's best sizes run faster as one heap
+    pass per quantile (measured: see rollmed._kernels, section 5).
+    """
+    from rollmed import _kernels
+
+    if not isinstance(statistic, Quantiles):
+        return False
+    if exact or statistic.n_outputs == 1:
+        return True
+    return _kernels.SORTED_ARRAY_MAX < width < _kernels.SEVERAL_QUANTILES_MIN
+
+
+def _scaled(out: np.ndarray, statistic: Statistic) -> np.ndarray:
+    """The MAD times its scale (the kernels give the MAD itself)."""
+    if isinstance(statistic, MedianAbsoluteDeviation) and statistic.scale != 1.0:
+        with np.errstate(over="ignore"):  # a MAD near the largest float may scale to inf
+            out[..., -1] *= statistic.scale
+    return out
+
+
 def run_fixed(
     rows: np.ndarray,
     valid: np.ndarray | None,
@@ -90,15 +141,27 @@ def run_fixed(
         kernel_offsets = _kernels.Offsets(*offsets)
         tasks = spans(n_rows, n_out, min(end_offset - start_offset, n))
 
-        def run(readout, out, out_valid):
+        width = min(end_offset - start_offset, n)
+        if _on_heaps(statistic, exact, width):
+
+            def run(readout, out, out_valid):
+                def run_span(*span: int) -> None:
+                    _kernels.rolling_rows(
+                        rows, valid, kernel_offsets, expanding, readout, out, out_valid, _kernels.Span(*span)
+                    )
+
+                _threads.run(tasks, run_span)
+
+            _each_quantile(statistic, min_count, out, out_valid, run)
+        else:
+            robust = _robust(statistic, min_count)
+            marker = _kernels.kind_marker(robust.kind)
+
             def run_span(*span: int) -> None:
-                _kernels.rolling_rows(
-                    rows, valid, kernel_offsets, expanding, readout, out, out_valid, _kernels.Span(*span)
-                )
+                _kernels.robust_rows(rows, kernel_offsets, robust, marker, out, _kernels.Span(*span))
 
             _threads.run(tasks, run_span)
-
-        _each_quantile(statistic, min_count, out, out_valid, run)
+            _scaled(out, statistic)
     return out, (out_valid if exact else None)
 
 
@@ -129,12 +192,26 @@ def run_bounds(
         end = np.ascontiguousarray(end, dtype=np.int64)
         tasks = spans(1, n_out, int(np.max(end - start)))
 
-        def run(readout, out, out_valid):
+        if _on_heaps(statistic, exact, int(np.max(end - start))):
+
+            def run(readout, out, out_valid):
+                def run_span(_row_start: int, _row_stop: int, first: int, last: int) -> None:
+                    span = _kernels.Span(0, 1, first, last)
+                    _kernels.rolling_bounds(
+                        values, valid, start, end, expanding, readout, out, out_valid, span
+                    )
+
+                _threads.run(tasks, run_span)
+
+            _each_quantile(statistic, min_count, out, out_valid, run)
+        else:
+            robust = _robust(statistic, min_count)
+            marker = _kernels.kind_marker(robust.kind)
+
             def run_span(_row_start: int, _row_stop: int, first: int, last: int) -> None:
                 span = _kernels.Span(0, 1, first, last)
-                _kernels.rolling_bounds(values, valid, start, end, expanding, readout, out, out_valid, span)
+                _kernels.robust_bounds(values, start, end, robust, marker, out, span)
 
             _threads.run(tasks, run_span)
-
-        _each_quantile(statistic, min_count, out, out_valid, run)
+            _scaled(out, statistic)
     return out, (out_valid if exact else None)

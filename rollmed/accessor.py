@@ -143,7 +143,7 @@ class RollmedSeriesAccessor:
         1         1.2  2.8
         2        -0.6  2.6
         3        -2.6  2.2
-        4        -2.6  4.2
+        4        -2.6  3.8
         >>> pd.Series([2, 3, 7, 8]).rollmed.window(2, interpolation="floor").tolist()
         [<NA>, 2, 5, 7]
         """
@@ -250,7 +250,7 @@ class RollmedSeriesAccessor:
         >>> s.rollmed.mad(3).tolist()
         [nan, nan, 1.0, 2.0, 4.0]
         >>> s.rollmed.mad(None).tolist()  # the running MAD
-        [0.0, 0.5, 1.0, 1.5, 2.0]
+        [0.0, 0.5, 1.0, 1.5, 3.0]
         """
         statistic = _statistics.MedianAbsoluteDeviation(_statistics.check_scale(scale))
         plan = self._plan(window, min_periods, center, closed, step, by)

@@ -130,20 +130,18 @@ def exact_rolling_quantile(values, window, q, interpolation, min_count=None):
     return out
 
 
-def rolling_over_bounds(values, start, end, min_count, reduce, rows=None):
-    """``reduce(present, i)`` of each window ``[start[j], end[j])`` of result row ``rows[j]``.
+def rolling_over_bounds(values, start, end, min_count, reduce):
+    """``reduce(present, j)`` of the non-NaN values of each window ``[start[j], end[j])``.
 
-    NaN where fewer than ``max(min_count, 1)`` values are present; ``rows`` defaults to
-    ``0..len(start) - 1``.
+    NaN where fewer than ``max(min_count, 1)`` values are present.
     """
     values = np.asarray(values, dtype=np.float64)
-    rows = np.arange(len(start)) if rows is None else rows
     out = np.full(len(start), np.nan)
     for j, (first, last) in enumerate(zip(start, end, strict=True)):
         window = values[first:last]
         present = window[~np.isnan(window)]
         if len(present) >= max(min_count, 1):
-            out[j] = reduce(present, rows[j])
+            out[j] = reduce(present, j)
     return out
 
 
@@ -189,6 +187,6 @@ def hampel(values, window, n_sigmas, scale, min_count=1, center=True):
     starts, ends = window_bounds(len(values), window, center)
     median = rolling_over_bounds(values, starts, ends, min_count, lambda present, _: median_of(present))
     mad = rolling_over_bounds(values, starts, ends, min_count, lambda present, _: mad_of(present))
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore", over="ignore"):
         outlier = np.abs(values - median) > n_sigmas * scale * mad
     return np.where(outlier, median, values), outlier
