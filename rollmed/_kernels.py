@@ -18,11 +18,13 @@ Sections, in order:
 3. The indexed double heap: the state (:class:`HeapState`), its lifecycle and its moves.
 4. Drivers: the heap over a run of windows, and windows of a few values sorted afresh.
 5. The order-statistic window (block sort and bitset): MAD, ranks, several quantiles.
-6. Entry points over fixed offsets and bounds arrays, split into spans for threads.
-7. Window bounds: groups and time windows.
-8. Streams: a heap state carried between calls.
+6. Median networks: narrow windows, many outputs at once.
+7. Entry points over fixed offsets and bounds arrays, split into spans for threads.
+8. Window bounds: groups and time windows.
+9. Streams: a heap state carried between calls.
 """
 
+import functools
 from typing import NamedTuple
 
 import numpy as np
@@ -1457,7 +1459,220 @@ def _robust_windows_overload(marker, values, start, end, statistic, work, width,
 
 
 # =====================================================================================
-# 6. Entry points: fixed offsets and bounds arrays, a span at a time
+# 6. Median networks: many narrow windows at once
+# =====================================================================================
+#
+# The median of a window of k <= NETWORK_MAX values by a selection network: Batcher's
+# odd-even merge sort pruned to the one or two middle ranks (4 min/max for 3 values,
+# 52 for 11, 274 for 31), written out as straight-line code inside a loop over the
+# outputs. Consecutive outputs are independent and every load is ``xs[i + constant]``,
+# so LLVM vectorises the loop across outputs: four neighbouring windows to a register,
+# each compare-exchange one vminpd and one vmaxpd. Measured on 1e6 normal values, one
+# thread: 0.05x to 0.25x the fastest peer from k = 3 to 31, where the heaps are 0.6x to
+# 1x; the heaps catch up around k = 64 while the compile time keeps growing.
+#
+# Exactness: a compare-exchange is ``lo = min(a, b)``, ``hi = max(b, a)`` (numba's
+# builtins: one test, two complementary selects), a permutation of its inputs, so a
+# -0.0 and a 0.0 stay two zeros. NaN cannot go through comparisons: the loop counts the
+# NaN among the values it loads, and the windows that hold one are left to the heaps.
+#
+# The code for each k is generated at typing time by an overload; k reaches it as a
+# *type* (a tuple of k zeros), so each k compiles once, on first use, and is cached on
+# disk with this file. (numba.literally would re-type every call: 20 ms each.)
+
+# The widest window the networks take; wider ones go to the heaps.
+NETWORK_MAX = 32
+
+
+def _odd_even_merge(wires_a, wires_b, out):
+    """Batcher's odd-even merge of two sorted lists of wires, of any lengths."""
+    if not wires_a or not wires_b:
+        return
+    if len(wires_a) == 1 and len(wires_b) == 1:
+        out.append((wires_a[0], wires_b[0]))
+        return
+    _odd_even_merge(wires_a[0::2], wires_b[0::2], out)
+    _odd_even_merge(wires_a[1::2], wires_b[1::2], out)
+    wires = wires_a + wires_b
+    for i in range(1, len(wires) - 1, 2):
+        out.append((wires[i], wires[i + 1]))
+
+
+def _odd_even_sort(wires, out):
+    if len(wires) > 1:
+        half = len(wires) // 2
+        _odd_even_sort(wires[:half], out)
+        _odd_even_sort(wires[half:], out)
+        _odd_even_merge(wires[:half], wires[half:], out)
+
+
+def _batcher_networks(n):
+    """Batcher's sort of ``n`` wires split in halves, and of the next power of two cut to ``n``."""
+    halves = []
+    _odd_even_sort(list(range(n)), halves)
+    size = 1
+    while size < n:
+        size *= 2
+    padded = []
+    _odd_even_sort(list(range(size)), padded)
+    # Wires from n up would hold +inf: their comparators change nothing.
+    return halves, [(i, j) for i, j in padded if j < n]
+
+
+def _prune(network, ranks):
+    """The compare-exchanges of ``network`` that reach the wires ``ranks``, in order.
+
+    Each is ``(i, j, need_min, need_max)``: wire ``i`` takes the min and ``j`` the max,
+    and a half that is never read again is dropped.
+    """
+    needed = set(ranks)
+    kept = []
+    for i, j in reversed(network):
+        need_min, need_max = i in needed, j in needed
+        if need_min or need_max:
+            kept.append((i, j, need_min, need_max))
+            needed.update((i, j))
+    kept.reverse()
+    return kept
+
+
+@functools.cache
+def median_network(k):
+    """The cheaper of Batcher's two networks for ``k`` values, pruned to their middle ranks."""
+    ranks = tuple(sorted({(k - 1) // 2, k // 2}))
+    return min((_prune(network, ranks) for network in _batcher_networks(k)), key=_network_cost)
+
+
+def _network_cost(pruned):
+    """min/max operations per output of a pruned network."""
+    return sum(int(need_min) + int(need_max) for _, _, need_min, need_max in pruned)
+
+
+def _median_source(k):
+    """The source of ``windows(values, out, first, stop, offset, marker)`` for windows of ``k`` values.
+
+    It writes ``out[o]`` for ``o`` in ``[first, stop)``, the median of ``values[o + offset
+    : o + offset + k]`` (all inside ``values``), and returns how many NaN it met among
+    each window's newest value (where not zero, some results are wrong: the caller
+    finds the windows that hold a NaN).
+    """
+    indent = "        "
+    lines = [
+        "def windows(values, out, first, stop, offset, marker):",
+        # Slices, so that every index is i + a constant with i >= 0: numba then emits no
+        # wraparound for negative indices, and LLVM sees contiguous vector loads.
+        f"    xs = values[first + offset : stop + offset + {k - 1}]",
+        "    os = out[first:stop]",
+        "    missing = 0",
+        "    for i in range(os.size):",
+    ]
+    wire = list(range(k))  # the variable on each wire
+    lines += [f"{indent}v{t} = xs[i + {t}]" for t in range(k)]
+    next_variable = k
+    for i, j, need_min, need_max in median_network(k):
+        a, b = wire[i], wire[j]
+        if need_min:
+            wire[i] = next_variable
+            lines.append(f"{indent}v{next_variable} = min(v{a}, v{b})")
+            next_variable += 1
+        if need_max:
+            wire[j] = next_variable
+            lines.append(f"{indent}v{next_variable} = max(v{b}, v{a})")
+            next_variable += 1
+    low, high = f"v{wire[(k - 1) // 2]}", f"v{wire[k // 2]}"
+    lines.append(f"{indent}os[i] = _midpoint({low}, {high})" if k % 2 == 0 else f"{indent}os[i] = {low}")
+    # Each value is the newest of exactly one window: counting NaN there checks them all
+    # (the caller checks the first k - 1) for one vector compare per four outputs.
+    lines.append(f"{indent}missing += v{k - 1} != v{k - 1}")
+    lines.append("    return missing")
+    return "\n".join(lines) + "\n"
+
+
+@functools.cache
+def _compiled_median_source(k):
+    namespace = {}
+    exec(_median_source(k), {"_midpoint": _midpoint}, namespace)  # our own generated code
+    return namespace["windows"]
+
+
+def network_marker(k):
+    """``k`` as a type: a tuple of ``k`` zeros, which selects the network compiled for it."""
+    return (0,) * k
+
+
+def _median_windows(values, out, first, stop, offset, marker):  # pragma: no cover
+    pass
+
+
+@overload(_median_windows, jit_options={"nogil": True})
+def _median_windows_overload(values, out, first, stop, offset, marker):
+    """The median network for the ``k`` that ``marker``'s type carries."""
+    return _compiled_median_source(marker.count)
+
+
+def _window_size(marker):  # pragma: no cover
+    pass
+
+
+@overload(_window_size)
+def _window_size_overload(marker):
+    k = marker.count
+    return lambda marker: k
+
+
+@_inline
+def _count_nan(values, lo, hi):
+    """How many of ``values[lo:hi]`` are NaN (a branch-free, vectorised count)."""
+    count = 0
+    for p in range(lo, hi):
+        count += values[p] != values[p]
+    return count
+
+
+@_jit
+def network_rows(values, marker, offset, span, out, todo):
+    """Medians of windows of ``k`` values (``marker``) over rows of a 2-d float64 array, one span.
+
+    Result ``o`` of a row is the median of ``values[row, o + offset : o + offset + k]``
+    where that window lies inside the row and holds no NaN. The other results are
+    flagged in ``todo[row, o]`` (and NaN written) for the heaps: clipped windows, and
+    windows that hold a NaN. ``todo`` is all False on entry.
+    """
+    k = _window_size(marker)
+    n = values.shape[1]
+    first, last = span.first, span.last
+    full_start = min(max(first, -offset), last)
+    full_stop = max(min(last, n - k - offset + 1), full_start)
+    for row in range(span.row_start, span.row_stop):
+        row_values, row_out, row_todo = values[row], out[row], todo[row]
+        for o in range(first, full_start):
+            row_out[o] = np.nan
+            row_todo[o] = True
+        for o in range(full_stop, last):
+            row_out[o] = np.nan
+            row_todo[o] = True
+        if full_stop <= full_start:
+            continue
+        lo = full_start + offset
+        hi = full_stop - 1 + offset + k
+        # One pass over every full window first: it counts the NaN it loads, so data
+        # without NaN needs no separate search (which cost more than the k = 3 network).
+        missing = _median_windows(row_values, row_out, full_start, full_stop, offset, marker)
+        missing += _count_nan(row_values, lo, lo + k - 1)
+        if missing == 0:
+            continue
+        marked = full_start  # flag each window holding a NaN
+        for p in range(lo, hi):
+            if row_values[p] == row_values[p]:
+                continue
+            for o in range(max(marked, p - offset - k + 1), min(full_stop, p - offset + 1)):
+                row_out[o] = np.nan
+                row_todo[o] = True
+            marked = max(marked, min(full_stop, p - offset + 1))
+
+
+# =====================================================================================
+# 7. Entry points: fixed offsets and bounds arrays, a span at a time
 # =====================================================================================
 
 
@@ -1590,7 +1805,7 @@ def robust_bounds(values, start, end, statistic, marker, out, span):
 
 
 # =====================================================================================
-# 7. Window bounds
+# 8. Window bounds
 # =====================================================================================
 
 
@@ -1694,7 +1909,7 @@ def time_window_bounds(index, window_size, left_closed, right_closed, center, se
 
 
 # =====================================================================================
-# 8. Streams
+# 9. Streams
 # =====================================================================================
 #
 # A stream is a heap state's buffer (section 3) kept between calls, its positions

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from rollmed import _threads
-from rollmed._statistics import MedianAbsoluteDeviation, Quantiles, Statistic
+from rollmed._statistics import MEDIAN, MedianAbsoluteDeviation, Quantiles, Statistic
 
 # Results per task when the work is split across threads. The split depends on the
 # data alone, never on the thread count, so results are the same on any number of threads.
@@ -135,34 +135,70 @@ def run_fixed(
     n_out = -(-n // step)
     exact = rows.dtype.kind == "i"
     out, out_valid = _results((n_rows, n_out, statistic.n_outputs), exact)
-    if out.size:
-        rows = read_only(np.ascontiguousarray(rows))
-        valid = np.ones((n_rows, 0), np.bool_) if valid is None else np.ascontiguousarray(valid)
-        kernel_offsets = _kernels.Offsets(*offsets)
-        tasks = spans(n_rows, n_out, min(end_offset - start_offset, n))
+    if not out.size:
+        return out, (out_valid if exact else None)
+    rows = read_only(np.ascontiguousarray(rows))
+    valid = np.ones((n_rows, 0), np.bool_) if valid is None else np.ascontiguousarray(valid)
+    kernel_offsets = _kernels.Offsets(*offsets)
+    width = min(end_offset - start_offset, n)
+    tasks = spans(n_rows, n_out, width)
+    if _by_networks(statistic, exact, offsets, expanding):
+        _fixed_by_networks(rows, offsets, min_count, statistic, tasks, out[..., 0])
+    elif _on_heaps(statistic, exact, width):
 
-        width = min(end_offset - start_offset, n)
-        if _on_heaps(statistic, exact, width):
-
-            def run(readout, out, out_valid):
-                def run_span(*span: int) -> None:
-                    _kernels.rolling_rows(
-                        rows, valid, kernel_offsets, expanding, readout, out, out_valid, _kernels.Span(*span)
-                    )
-
-                _threads.run(tasks, run_span)
-
-            _each_quantile(statistic, min_count, out, out_valid, run)
-        else:
-            robust = _robust(statistic, min_count)
-            marker = _kernels.kind_marker(robust.kind)
-
+        def run(readout, out, out_valid):
             def run_span(*span: int) -> None:
-                _kernels.robust_rows(rows, kernel_offsets, robust, marker, out, _kernels.Span(*span))
+                span = _kernels.Span(*span)
+                _kernels.rolling_rows(rows, valid, kernel_offsets, expanding, readout, out, out_valid, span)
 
             _threads.run(tasks, run_span)
-            _scaled(out, statistic)
+
+        _each_quantile(statistic, min_count, out, out_valid, run)
+    else:
+        robust = _robust(statistic, min_count)
+        marker = _kernels.kind_marker(robust.kind)
+
+        def run_span(*span: int) -> None:
+            _kernels.robust_rows(rows, kernel_offsets, robust, marker, out, _kernels.Span(*span))
+
+        _threads.run(tasks, run_span)
+        _scaled(out, statistic)
     return out, (out_valid if exact else None)
+
+
+def _by_networks(statistic: Statistic, exact: bool, offsets: tuple[int, int, int], expanding: bool) -> bool:
+    """Whether median networks answer: the median of float windows of 2 to NETWORK_MAX rows, every row."""
+    from rollmed import _kernels
+
+    start_offset, end_offset, step = offsets
+    median = isinstance(statistic, Quantiles) and statistic == MEDIAN
+    narrow = 2 <= end_offset - start_offset <= _kernels.NETWORK_MAX
+    return median and not exact and not expanding and step == 1 and narrow
+
+
+def _fixed_by_networks(rows, offsets, min_count, statistic, tasks, out) -> None:
+    """Medians by networks; the windows they leave (clipped, or holding a NaN) by the heaps.
+
+    Those windows give no result anyway where ``min_count`` is the whole window.
+    """
+    from rollmed import _kernels
+
+    start_offset, end_offset, _ = offsets
+    width = end_offset - start_offset
+    todo = np.zeros(out.shape, np.bool_)
+    marker = _kernels.network_marker(width)
+
+    def run_span(*span: int) -> None:
+        _kernels.network_rows(rows, marker, start_offset, _kernels.Span(*span), out, todo)
+
+    _threads.run(tasks, run_span)
+    if min_count >= width:
+        return
+    n = rows.shape[1]
+    for row in np.flatnonzero(todo.any(axis=1)):
+        left = np.flatnonzero(todo[row])
+        bounds = (np.clip(left + start_offset, 0, n), np.clip(left + end_offset, 0, n))
+        out[row, left] = run_bounds(rows[row], None, bounds, False, min_count, statistic)[0][:, 0]
 
 
 def run_bounds(
