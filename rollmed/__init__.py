@@ -9,11 +9,15 @@ first call of each statistic and are cached on disk.
 
 from rollmed import _frame_accessor, accessor  # noqa: F401  (register the .rollmed accessors)
 from rollmed._numpy_api import expanding_median, move_mad, move_median, move_quantile, move_rank
+from rollmed._robust_stream import RollingHampel, RollingMAD, RollingRank
 from rollmed._stream import RollingMedian
 from rollmed._threads import get_num_threads, set_num_threads
 
 __all__ = [
+    "RollingHampel",
+    "RollingMAD",
     "RollingMedian",
+    "RollingRank",
     "expanding_median",
     "get_num_threads",
     "move_mad",

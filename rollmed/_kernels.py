@@ -1918,19 +1918,17 @@ def time_window_bounds(index, window_size, left_closed, right_closed, center, se
 
 
 @_jit
-def stream_update(buffer, values, valid, window, readout, out, out_valid):
-    """Feed ``values`` to the stream in ``buffer``: the results at their positions go to ``out``.
+def stream_update(buffer, values, valid, offset, start, end, readout, out, out_valid):
+    """Feed the stream in ``buffer``: the results of the windows ``[start[j], end[j])``.
 
-    ``window`` is the number of most recent positions each result covers, or 0 for
-    everything seen (the running median). Float values give float results (NaN
+    Positions count every value the stream has seen; ``values[i]`` is the value at
+    position ``offset + i``, from the first one not yet in the heaps (a window open on
+    the right may leave the latest values out). Float values give float results (NaN
     missing); int64 values, with ``valid`` marking the present ones (empty: all), give
     exact int64 results and their validity.
     """
     state = heap_state(buffer, values)
-    first = state.counts[_NEXT_IN]
-    end = np.arange(first + 1, first + 1 + values.size)
-    start = np.maximum(end - window, 0) if window else np.zeros_like(end)
-    run_heaps(values, valid, first, start, end, readout, state, out, out_valid)
+    run_heaps(values, valid, offset, start, end, readout, state, out, out_valid)
 
 
 @_jit

@@ -1,16 +1,18 @@
-"""A streaming median: the engine's state kept between calls, so data can arrive in pieces."""
+"""A streaming median: the double heap's state kept between calls, so data can arrive in pieces."""
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from rollmed import _checks, _runners, _values
+from rollmed import _checks, _runners, _statistics, _values
+from rollmed._stream_base import Stream, StreamWindow, refuse_concurrent_use
 
-# A fixed window's heaps start with room for this many values and double as values arrive.
+# A window's heaps start with room for this many values and double as values arrive.
 _FIRST_CAPACITY = 8
 
 
@@ -27,38 +29,36 @@ def _push_entry_point() -> Any:
     from rollmed import _kernels
 
     readout = numba.typeof(_kernels.Readout(0.5, 0, 1))
-    signature = (
-        numba.types.Array(numba.types.int64, 1, "C"),
-        numba.types.float64,
-        numba.types.int64,
-        readout,
-    )
-    return _kernels.stream_push.compile(signature)
+    buffer = numba.types.Array(numba.types.int64, 1, "C")
+    return _kernels.stream_push.compile((buffer, numba.types.float64, numba.types.int64, readout))
 
 
-class RollingMedian:
-    """The rolling (or running) median of a stream, fed a value or a chunk at a time.
+class RollingMedian(Stream):
+    """The rolling (or running) median or quantiles of a stream, fed a value or a chunk at a time.
 
     The two-heap state lives in this object between calls: for any split of the data
     into chunks, the concatenated results of :meth:`update` equal the one-shot
     ``s.rollmed.window(window)`` (or ``s.rollmed.expanding()`` when ``window`` is
     None). The object pickles and copies mid-stream, so a consumer can checkpoint it
     and resume with identical results. Its memory follows the values it holds: it
-    grows as they arrive, up to O(window) for a fixed window however long the stream.
-    Values are numbers, taken as float64; NaN, None and ``pd.NA`` are missing,
-    infinities are values. A stream is fed by one thread at a time: an update while
-    another thread's is under way raises RuntimeError.
+    grows as they arrive, up to O(window) for a window of rows however long the
+    stream, and follows the readings inside a time window. Values are numbers, taken
+    as float64; NaN, None and ``pd.NA`` are missing, infinities are values. A stream is
+    fed by one thread at a time: an update while another thread's is under way raises
+    RuntimeError.
 
     Parameters
     ----------
-    window : int, optional
-        The number of most recent values in each window; None (the default) for the
+    window : int, str, timedelta or DateOffset, optional
+        The number of most recent values in each window; or a span of time such as
+        ``"5min"``, over the times given to :meth:`update`; None (the default) for the
         running median of everything seen.
     min_periods : int, optional
         The least number of non-missing values a window must hold to give a result;
-        by default ``window``, or 1 for the running median.
-    q : float, default 0.5
-        The quantile, from 0 to 1; the default is the median.
+        by default ``window`` for a number of values, else 1.
+    q : float or sequence of floats, default 0.5
+        The quantile, from 0 to 1; the default is the median. With several, each
+        update gives one result per value and quantile (a 2-d array).
     interpolation : {"linear", "lower", "higher", "midpoint", "nearest", "floor"}
         How to read a quantile between two values, as pandas' ``quantile``.
     dtype : {"float64", "int64", "uint64"}, default "float64"
@@ -66,14 +66,17 @@ class RollingMedian:
         (``lower``, ``higher``, ``nearest``) or floors it (``floor``), values and results
         are exact integers: results come back as a nullable ``Int64`` (``UInt64``) array,
         ``<NA>`` where ``min_periods`` is not met, as the accessor gives them.
+    closed : {"right", "left", "both", "neither"}, optional
+        For a time window, which ends it includes, as pandas' ``closed`` (default right).
 
     Raises
     ------
     TypeError, ValueError
-        For a bad ``window``, ``min_periods``, ``q`` or ``interpolation``, naming it.
+        For a bad argument, naming it.
 
     Examples
     --------
+    >>> import pandas as pd
     >>> import rollmed
     >>> stream = rollmed.RollingMedian(window=3)
     >>> stream.update([1.0, 3.0, -1.0])
@@ -83,151 +86,153 @@ class RollingMedian:
     >>> running = rollmed.RollingMedian(interpolation="floor")
     >>> running.update([2, 3, 4]).tolist()
     [2.0, 2.0, 3.0]
+    >>> recent = rollmed.RollingMedian(window="5min")
+    >>> times = pd.to_datetime(["2024-01-01 00:00", "2024-01-01 00:03", "2024-01-01 00:07"])
+    >>> recent.update([1.0, 2.0, 9.0], times)
+    array([1. , 1.5, 5.5])
     """
 
     def __init__(
         self,
-        window: int | None = None,
+        window: int | Any | None = None,
         *,
         min_periods: int | None = None,
-        q: float = 0.5,
+        q: float | Sequence[float] = 0.5,
         interpolation: str = "linear",
         dtype: Any = "float64",
+        closed: str | None = None,
     ) -> None:
         from rollmed import _kernels
 
-        if window is not None:
-            window = _checks.check_row_window(window)
-        if min_periods is None:
-            min_periods = window if window is not None else 1
-        min_periods = _checks.check_min_periods(min_periods, window)
-        q, code = _checks.check_quantile(q, interpolation)
+        self._window = StreamWindow(window, closed, min_periods)
+        statistic, self._several = _statistics.quantiles(q, interpolation)
         self.dtype = _checks.check_stream_dtype(dtype, interpolation)
+        if self._several and self.dtype != "float64":
+            raise _checks.ArgumentError(
+                "q",
+                q,
+                "one quantile",
+                "several quantiles stream as float64: give each its own integer stream",
+            )
         self.window = window
-        self.min_periods = min_periods
-        self.q = q
+        self.min_periods = self._window.min_periods
+        self.q = list(statistic.qs) if self._several else statistic.qs[0]
         self.interpolation = interpolation
-        self._readout = _kernels.Readout(q, code, min_periods)
-        # A fixed window tracks positions; the running median never drops a value.
-        self._buffer = _kernels.heap_buffer(2, 2, window is not None)
+        self.closed = closed
+        self._readouts = [
+            _kernels.Readout(value, code, self.min_periods)
+            for value, code in zip(statistic.qs, statistic.interpolations, strict=True)
+        ]
+        # Positions are tracked where values leave the window; the running median keeps all.
+        self._tracked = self._window.kind != "running"
+        self._buffers = [_kernels.heap_buffer(2, 2, self._tracked) for _ in self._readouts]
+        self._count = 0
+        # Values fed but not yet in the heaps: where a time window is open on the right,
+        # the latest readings enter with a later one.
+        self._pending = np.empty(0, np.float64 if self.dtype == "float64" else np.int64)
+        self._pending_valid = np.empty(0, np.bool_)
         self._room = self._values_with_room()
         self._start()
 
     def _start(self) -> None:
-        """What a stream needs beside its state, made anew for every copy and unpickled stream."""
+        super()._start()
         self._push = _push_entry_point()
-        # One token: an update takes it and gives it back (list.pop and append are atomic
-        # under the GIL, a lock costs 0.3 us). Two threads at once in the kernel would
-        # corrupt the heaps; the second is refused instead.
-        self._token = [True]
-
-    def __getstate__(self) -> dict[str, Any]:
-        with self._using():
-            state = dict(self.__dict__)
-            state["_buffer"] = self._buffer.copy()
-        del state["_push"], state["_token"]
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        self._start()
-
-    def __copy__(self) -> RollingMedian:
-        # A shallow copy would share the heaps: every copy is independent.
-        return self.copy()
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> RollingMedian:
-        return self.copy()
 
     def __repr__(self) -> str:
         return (
-            f"RollingMedian(window={self.window}, min_periods={self.min_periods}, q={self.q}, "
-            f"interpolation={self.interpolation!r}, dtype={self.dtype!r}; {self.count} values seen)"
+            f"RollingMedian(window={self.window!r}, min_periods={self.min_periods}, q={self.q}, "
+            f"interpolation={self.interpolation!r}, dtype={self.dtype!r}; {self._count} values seen)"
         )
 
-    def copy(self) -> RollingMedian:
-        """An independent copy of the stream's state, to resume from later.
+    @property
+    def count(self) -> int:
+        """The number of values seen so far."""
+        return self._count
 
-        Returns
-        -------
-        RollingMedian
-            A deep copy: feeding one does not change the other.
-
-        Examples
-        --------
-        >>> import rollmed
-        >>> stream = rollmed.RollingMedian(window=2)
-        >>> _ = stream.update([1.0, 5.0])
-        >>> checkpoint = stream.copy()
-        >>> stream.update(9.0), checkpoint.update(9.0)
-        (7.0, 7.0)
-        """
-        clone = object.__new__(type(self))
-        clone.__setstate__(self.__getstate__())
-        return clone
-
-    def _using(self) -> _InUse:
-        return _InUse(self._token)
+    @property
+    def nbytes(self) -> int:
+        """The bytes of state the stream holds: they follow the values inside the window, not the stream."""
+        held = self._window.held_times.nbytes + self._pending.nbytes + self._pending_valid.nbytes
+        return sum(buffer.nbytes for buffer in self._buffers) + held
 
     def _values_with_room(self) -> int:
-        """How many more values the buffer takes before it must grow."""
+        """How many more values of a window of rows (or the running median) fit before the heaps grow."""
         from rollmed import _kernels
 
-        cap_lo, cap_hi, seen = (int(value) for value in _kernels.heap_capacity(self._buffer))
-        if self.window is not None:
-            # The held positions span at most min(window, seen): the capacity, once past the window.
-            return 2**62 if cap_lo >= self.window else cap_lo - seen
+        cap_lo, cap_hi, _ = (int(value) for value in _kernels.heap_capacity(self._buffers[0]))
+        if self._window.kind == "time":
+            return 0  # each update works out its windows first
+        if self._window.kind == "rows":
+            # The positions held span at most min(window, seen): the capacity, once past the window.
+            return 2**62 if cap_lo >= self._window.rows else cap_lo - self._count
         # Each heap holds its share of everything seen, int(q * n) + 2 and int((1 - q) * n) + 2
         # (rollmed._kernels); a margin of one value keeps float rounding on the safe side.
-        most = min(
-            int((cap_lo - 2) / self.q) - 1 if self.q > 0 else 2**62,
-            int((cap_hi - 2) / (1 - self.q)) - 1 if self.q < 1 else 2**62,
-            2**62,
-        )
-        return max(most - seen, 0)
+        room = 2**62
+        for readout in self._readouts:
+            q = readout.q
+            room = min(
+                room,
+                int((cap_lo - 2) / q) - 1 if q > 0 else 2**62,
+                int((cap_hi - 2) / (1 - q)) - 1 if q < 1 else 2**62,
+            )
+        return max(room - self._count, 0)
 
-    def _make_room(self, n_new: int) -> None:
-        """Grow the buffer, doubling, until it takes ``n_new`` more values: O(n) copies over the stream."""
+    def _grow(self, need: int) -> None:
+        """Grow every heap, doubling, to hold windows over ``need`` positions (running: ``need`` values)."""
         from rollmed import _kernels
 
+        keys = self._buffers[0][:0].view(np.float64) if self.dtype == "float64" else self._buffers[0][:0]
+        for index, (buffer, readout) in enumerate(zip(self._buffers, self._readouts, strict=True)):
+            cap_lo, cap_hi, _ = (int(value) for value in _kernels.heap_capacity(buffer))
+            if self._tracked:
+                capacity = max(cap_lo, _FIRST_CAPACITY)
+                while capacity < need:
+                    capacity *= 2
+                if capacity == cap_lo:
+                    continue
+                cap_lo = cap_hi = capacity
+            else:
+                cap_lo = max(int(readout.q * need) + 2, 2 * cap_lo)
+                cap_hi = max(int((1 - readout.q) * need) + 2, 2 * cap_hi)
+            self._buffers[index] = _kernels.heap_grow(buffer, cap_lo, cap_hi, keys)
+
+    def _make_room(self, n_new: int, width: int = 0) -> None:
+        """Room for ``n_new`` more values (of windows up to ``width`` positions wide, for time)."""
         if n_new <= self._room:
             self._room -= n_new
             return
-        cap_lo, cap_hi, seen = (int(value) for value in _kernels.heap_capacity(self._buffer))
-        total = seen + n_new
-        if self.window is not None:
-            need = min(self.window, total)
-            capacity = max(cap_lo, _FIRST_CAPACITY)
-            while capacity < need:
-                capacity *= 2
-            cap_lo = cap_hi = capacity
-        else:
-            cap_lo = max(int(self.q * total) + 2, 2 * cap_lo)
-            cap_hi = max(int((1 - self.q) * total) + 2, 2 * cap_hi)
-        keys = self._buffer[:0].view(np.float64) if self.dtype == "float64" else self._buffer[:0]
-        self._buffer = _kernels.heap_grow(self._buffer, cap_lo, cap_hi, keys)
-        self._room = self._values_with_room() - n_new
+        total = self._count + n_new
+        need = {"rows": min(self._window.rows, total), "running": total, "time": width}[self._window.kind]
+        self._grow(need)
+        self._room = self._values_with_room() - n_new if self._window.kind != "time" else 0
 
-    def update(self, values: npt.ArrayLike) -> np.ndarray | float:
-        """Feed the next values; the medians at their positions.
+    def update(self, values: npt.ArrayLike, times: Any = None) -> np.ndarray | float:
+        """Feed the next values (with their times, for a time window); the results at their positions.
 
         Parameters
         ----------
         values : float or array_like
             The next value, or the next values in order: numbers (NaN, None and ``pd.NA``
             are missing).
+        times : timestamp or array_like of timestamps, optional
+            For a time window (and only then), the time of each value, as pandas reads
+            timestamps; never decreasing, within a call and from the last call on.
 
         Returns
         -------
         float or numpy.ndarray
-            A float for a scalar, else a float64 array of one result per value.
+            A float for a scalar, else a float64 array of one result per value (a row
+            per value and a column per quantile for several ``q``; nullable integers
+            for an integer ``dtype``).
 
         Raises
         ------
         TypeError
-            If ``values`` holds text, dates, complex numbers or other things that are not numbers.
+            If ``values`` holds text, dates, complex numbers or other things that are not
+            numbers; if times are given to a stream without a time window, or missing for one.
         ValueError
-            If ``values`` has more than one dimension.
+            If ``values`` has more than one dimension, or times decrease (the stream is
+            left as it was).
         RuntimeError
             If another thread is updating the stream at the same time.
 
@@ -241,74 +246,73 @@ class RollingMedian:
         4.0
         """
         if (
-            type(values) is float and self.dtype == "float64"
-        ):  # a per-value consumer's hot path, written out: 0.3 us in all
-            token = self._token
-            try:
-                token.pop()
-            except IndexError:
-                _refuse_concurrent_use()
-            try:
-                if self._room > 0:
-                    self._room -= 1
-                else:
-                    self._make_room(1)
-                return self._push(self._buffer, values, self.window or 0, self._readout)
-            finally:
-                token.append(True)
+            type(values) is float
+            and not self._several
+            and self._window.kind != "time"
+            and self.dtype == "float64"
+        ):
+            return self._push_one(values)  # a per-value consumer's hot path
         unboxed = _values.unbox_stream(values, self.dtype)
         chunk = unboxed.values
-        if chunk.ndim == 0:
-            if not unboxed.exact:
-                return self.update(float(chunk))
-            return self._update_chunk(_values.Unboxed(chunk.reshape(1), unboxed.valid, unboxed.unsigned))[0]
-        if chunk.ndim != 1:
+        if chunk.ndim > 1:
             raise ValueError(f"`values` must be a scalar or one-dimensional, got shape {chunk.shape}")
-        return self._update_chunk(unboxed)
+        scalar = chunk.ndim == 0
+        if scalar:
+            valid = None if unboxed.valid is None else unboxed.valid.reshape(1)
+            unboxed = _values.Unboxed(chunk.reshape(1), valid, unboxed.unsigned)
+        results = self._update_chunk(unboxed, times)
+        return results[0] if scalar else results
 
-    def _update_chunk(self, unboxed: _values.Unboxed) -> Any:
+    def _push_one(self, value: float) -> float:
+        token = self._token
+        try:
+            token.pop()
+        except IndexError:
+            refuse_concurrent_use()
+        try:
+            if self._room > 0:
+                self._room -= 1
+            else:
+                self._make_room(1)
+            result = self._push(self._buffers[0], value, self._window.rows, self._readouts[0])
+            self._count += 1
+            return result
+        finally:
+            token.append(True)
+
+    def _update_chunk(self, unboxed: _values.Unboxed, times: Any) -> Any:
         from rollmed import _kernels
 
         n = unboxed.values.size
-        out = np.empty(n, np.int64 if unboxed.exact else np.float64)
-        out_valid = np.empty(n if unboxed.exact else 0, np.bool_)
-        valid = np.empty(0, np.bool_) if unboxed.valid is None else unboxed.valid.reshape(-1)
-        values = _runners.read_only(np.ascontiguousarray(unboxed.values))
+        exact = unboxed.exact
+        n_q = len(self._readouts)
+        out = np.empty((n, n_q), np.int64 if exact else np.float64)
+        out_valid = np.empty((n, n_q), np.bool_)
         with self._using():
-            self._make_room(n)
-            _kernels.stream_update(
-                self._buffer, values, valid, self.window or 0, self._readout, out, out_valid
-            )
-        return unboxed.rebox(out, out_valid)
-
-    @property
-    def count(self) -> int:
-        """The number of values seen so far."""
-        from rollmed import _kernels
-
-        return int(_kernels.heap_capacity(self._buffer)[2])
-
-
-def _refuse_concurrent_use() -> None:
-    raise RuntimeError(
-        "this RollingMedian is being updated by another thread: feed a stream from one "
-        "thread at a time (or give each thread its own stream)"
-    ) from None
-
-
-class _InUse:
-    """Holds a stream's token while an update runs; a second thread finds none and is refused."""
-
-    __slots__ = ("_token",)
-
-    def __init__(self, token: list[bool]) -> None:
-        self._token = token
-
-    def __enter__(self) -> None:
-        try:
-            self._token.pop()
-        except IndexError:
-            _refuse_concurrent_use()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._token.append(True)
+            # The values fed but not in the heaps yet (a window open on the right), then these.
+            values = np.concatenate([self._pending, unboxed.values])
+            chunk_valid = unboxed.valid if unboxed.valid is not None else np.ones(n if exact else 0, np.bool_)
+            valid = np.concatenate([self._pending_valid, chunk_valid])
+            offset = self._count - self._pending.size
+            ticks = self._window.times_of(times, n)
+            held = (self._window.held_times.copy(), self._window.held_from)
+            try:
+                start, end = self._window.bounds(self._count, n, ticks)
+            except BaseException:
+                self._window.held_times, self._window.held_from = held
+                raise
+            self._make_room(n, int(np.max(end - start)) if n else 0)
+            values = _runners.read_only(values)
+            for index, (buffer, readout) in enumerate(zip(self._buffers, self._readouts, strict=True)):
+                part = np.empty(n, out.dtype)
+                part_valid = np.empty(n if exact else 0, np.bool_)
+                _kernels.stream_update(buffer, values, valid, offset, start, end, readout, part, part_valid)
+                out[:, index] = part
+                out_valid[:, index] = part_valid if exact else True
+            self._count += n
+            entered = int(_kernels.heap_capacity(self._buffers[0])[2]) - offset
+            self._pending = values[entered:].copy()
+            self._pending_valid = valid[entered:].copy() if exact else valid
+        if self._several:
+            return out
+        return unboxed.rebox(out[:, 0], out_valid[:, 0] if exact else None)

@@ -83,11 +83,11 @@ def test_clones_are_independent():
 def test_fixed_window_memory_does_not_grow_with_the_stream():
     stream = rollmed.RollingMedian(101)
     stream.update(np.arange(1000.0))
-    size = stream._buffer.nbytes
+    size = stream.nbytes
     for _ in range(20):
         stream.update(np.arange(10_000.0))  # monotone: the worst case for lazy deletion
     stream.update(5.0)
-    assert stream._buffer.nbytes == size
+    assert stream.nbytes == size
 
 
 def test_numpy_scalars_and_zero_dimensional_arrays_are_scalars():
@@ -211,10 +211,10 @@ def test_memory_follows_the_values_held():
     stream = rollmed.RollingMedian(window=10**6)
     assert len(pickle.dumps(stream)) < 4096
     stream.update(np.arange(1000.0))
-    assert stream._buffer.nbytes < 5 * 1024 * 8 + 1024  # five arrays of the 1024 values' capacity
+    assert stream.nbytes < 5 * 1024 * 8 + 1024  # five arrays of the 1024 values' capacity
     huge = rollmed.RollingMedian(window=2**62, min_periods=1)
     np.testing.assert_array_equal(huge.update([3.0, 1.0, 2.0]), [3.0, 2.0, 2.0])
-    assert huge._buffer.nbytes < 1024
+    assert huge.nbytes < 1024
 
 
 @given(values=float_series(max_size=300), window=st.integers(1, 300), cuts=st.lists(st.integers(0, 300)))
