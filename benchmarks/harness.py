@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import gc
 import importlib
+import json
 import os
 import random
 import statistics
@@ -258,6 +259,54 @@ def run_python(code: str, extra_env: dict[str, str] | None = None) -> float | No
     """Run ``code`` in a fresh interpreter; the number it prints last, or None if it failed."""
     numbers = run_python_numbers(code, extra_env)
     return None if numbers is None else numbers[-1]
+
+
+# --- a section's function in a fresh process, held to one thread --------------------------------
+
+FRESH_PROCESS_CODE = (
+    "import json, sys; sys.path.insert(0, {benchmarks!r}); import harness; from sections import {module}; "
+    "print(json.dumps([{module}.{function}(*{args!r}), harness.thread_counts(), harness.rollmed.__file__]))"
+)
+
+
+def thread_counts() -> dict[str, int]:
+    import numba
+
+    threads = {"numba.get_num_threads()": numba.get_num_threads()}
+    if hasattr(rollmed, "get_num_threads"):
+        threads["rollmed.get_num_threads()"] = rollmed.get_num_threads()
+    if "polars" in sys.modules:
+        threads["polars.thread_pool_size()"] = sys.modules["polars"].thread_pool_size()
+    return threads
+
+
+def run_in_fresh_process(
+    module: str, function: str, args: tuple, env: dict[str, str]
+) -> tuple[Any, dict[str, int]] | None:
+    """``sections.<module>.<function>(*args)`` in a fresh process started with ``env``, and its thread counts.
+
+    None if it failed. The result comes through JSON, which makes every dict key a string.
+    polars sizes its thread pool when imported: only a process started with
+    POLARS_MAX_THREADS=1 holds it to one thread (``rolling.ONE_THREAD_ENV``).
+    """
+    code = FRESH_PROCESS_CODE.format(
+        benchmarks=str(BENCHMARKS_DIR), module=module, function=function, args=args
+    )
+    try:
+        result, threads, rollmed_path = json.loads(run_python_output(code, env)[-1])
+    except (TypeError, IndexError, ValueError):  # the process failed, or printed no result last
+        print(f"warning: the fresh process for {module}.{function} printed no result", file=sys.stderr)
+        return None
+    if Path(rollmed_path).resolve() != Path(rollmed.__file__).resolve():
+        print(f"warning: the fresh process imported rollmed from {rollmed_path}", file=sys.stderr)
+    return result, threads
+
+
+def threads_text(threads: dict[str, int]) -> str:
+    text = ", ".join(f"{call} = {count}" for call, count in threads.items())
+    if any(count != 1 for count in threads.values()):
+        text += " (NOT all on one thread: these times are not a one-thread comparison)"
+    return text
 
 
 # --- formatting ---------------------------------------------------------------------------------

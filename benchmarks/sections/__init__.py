@@ -16,6 +16,7 @@ from sections import (
     integers,
     memory,
     quantile,
+    rank,
     rolling,
     startup,
     streaming,
@@ -35,5 +36,6 @@ SECTIONS: tuple[Section, ...] = (
     streaming.SECTION,
     files.SECTION,
     dask_frames.SECTION,
+    rank.SECTION,
 )
 SECTION_NAMES = tuple(section.name for section in SECTIONS)
