@@ -14,6 +14,7 @@ from sections import (
     files,
     groups,
     integers,
+    mad,
     memory,
     quantile,
     rank,
@@ -36,6 +37,7 @@ SECTIONS: tuple[Section, ...] = (
     streaming.SECTION,
     files.SECTION,
     dask_frames.SECTION,
+    mad.SECTION,
     rank.SECTION,
 )
 SECTION_NAMES = tuple(section.name for section in SECTIONS)
