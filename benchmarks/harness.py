@@ -261,10 +261,10 @@ def run_python(code: str, extra_env: dict[str, str] | None = None) -> float | No
     return None if numbers is None else numbers[-1]
 
 
-# --- a section's function in a fresh process, held to one thread --------------------------------
+# --- a section's function in a fresh process (polars sizes its thread pool once, when imported) -
 
 FRESH_PROCESS_CODE = (
-    "import json, sys; sys.path.insert(0, {benchmarks!r}); import harness; from sections import {module}; "
+    "import json, sys; sys.path.insert(0, {path!r}); import harness; from sections import {module}; "
     "print(json.dumps([{module}.{function}(*{args!r}), harness.thread_counts(), harness.rollmed.__file__]))"
 )
 
@@ -273,8 +273,7 @@ def thread_counts() -> dict[str, int]:
     import numba
 
     threads = {"numba.get_num_threads()": numba.get_num_threads()}
-    if hasattr(rollmed, "get_num_threads"):
-        threads["rollmed.get_num_threads()"] = rollmed.get_num_threads()
+    threads["rollmed.get_num_threads()"] = rollmed.get_num_threads()
     if "polars" in sys.modules:
         threads["polars.thread_pool_size()"] = sys.modules["polars"].thread_pool_size()
     return threads
@@ -282,16 +281,10 @@ def thread_counts() -> dict[str, int]:
 
 def run_in_fresh_process(
     module: str, function: str, args: tuple, env: dict[str, str]
-) -> tuple[Any, dict[str, int]] | None:
-    """``sections.<module>.<function>(*args)`` in a fresh process started with ``env``, and its thread counts.
-
-    None if it failed. The result comes through JSON, which makes every dict key a string.
-    polars sizes its thread pool when imported: only a process started with
-    POLARS_MAX_THREADS=1 holds it to one thread (``rolling.ONE_THREAD_ENV``).
-    """
-    code = FRESH_PROCESS_CODE.format(
-        benchmarks=str(BENCHMARKS_DIR), module=module, function=function, args=args
-    )
+) -> tuple[Any, dict] | None:
+    """``sections.<module>.<function>(*args)`` in a fresh process started with ``env`` (through JSON,
+    which makes dict keys strings), and that process's thread counts; None if it failed."""
+    code = FRESH_PROCESS_CODE.format(path=str(BENCHMARKS_DIR), module=module, function=function, args=args)
     try:
         result, threads, rollmed_path = json.loads(run_python_output(code, env)[-1])
     except (TypeError, IndexError, ValueError):  # the process failed, or printed no result last
@@ -302,11 +295,19 @@ def run_in_fresh_process(
     return result, threads
 
 
-def threads_text(threads: dict[str, int]) -> str:
-    text = ", ".join(f"{call} = {count}" for call, count in threads.items())
+def thread_tables(all_threads: str, env: dict[str, str], threads: dict, one_thread: str | None) -> str:
+    """A section's table on all threads (this process) and on one (a fresh process, None if it failed)."""
+    counts = ", ".join(f"{call} = {count}" for call, count in threads.items())
     if any(count != 1 for count in threads.values()):
-        text += " (NOT all on one thread: these times are not a one-thread comparison)"
-    return text
+        counts += " (NOT all on one thread: these times are not a one-thread comparison)"
+    started = ", ".join(f"{name}={value}" for name, value in env.items())
+    one_thread_text = "n/a: the fresh process failed (its warning is printed on stderr)."
+    if one_thread is not None:
+        one_thread_text = f"In a fresh process started with {started}, where {counts}:\n\n{one_thread}"
+    return (
+        f"### All threads ({rollmed.get_num_threads()} for rollmed), this process\n\n{all_threads}\n\n"
+        f"### One thread each\n\n{one_thread_text}"
+    )
 
 
 # --- formatting ---------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from sections import (
     quantile,
     rank,
     rolling,
+    several_quantiles,
     startup,
     streaming,
     time_windows,
@@ -39,5 +40,6 @@ SECTIONS: tuple[Section, ...] = (
     dask_frames.SECTION,
     mad.SECTION,
     rank.SECTION,
+    several_quantiles.SECTION,
 )
 SECTION_NAMES = tuple(section.name for section in SECTIONS)

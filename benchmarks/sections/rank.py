@@ -169,16 +169,6 @@ def agreement_table(agreement: dict[int, dict[str, bool | None]]) -> str:
     return markdown_table(header, rows)
 
 
-def one_thread_text(results: Results) -> str:
-    if results.one_thread is None:
-        return "n/a: the one-thread process failed (its warning is printed on stderr)."
-    env = ", ".join(f"{name}=1" for name in ONE_THREAD_ENV)
-    return (
-        f"In a fresh process started with {env}, where {harness.threads_text(results.one_thread_counts)}:\n\n"
-        + times_table(results.one_thread)
-    )
-
-
 def report(results: Results) -> str:
     return "\n\n".join(
         [
@@ -192,9 +182,12 @@ def report(results: Results) -> str:
             f"Target (issue 11): each rollmed call <= {TARGET:g}x the fastest peer, at every k, on "
             "all threads and on one. A peer whose call would take over "
             f"{SLOW_LIMIT_SECONDS:g} s (timed on 1/{ESTIMATE_SLICE} of the input) is skipped at that k.",
-            f"### All threads ({rollmed.get_num_threads()} for rollmed), this process\n\n"
-            + times_table(results.all_threads),
-            f"### One thread each\n\n{one_thread_text(results)}",
+            harness.thread_tables(
+                times_table(results.all_threads),
+                ONE_THREAD_ENV,
+                results.one_thread_counts,
+                None if results.one_thread is None else times_table(results.one_thread),
+            ),
             "Agreement (np.allclose, equal_nan) on the same input, which has no ties, NaN or inf "
             f"(where each peer is right):\n\n{agreement_table(results.agreement)}",
         ]
