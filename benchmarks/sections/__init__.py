@@ -13,6 +13,7 @@ from sections import (
     expanding,
     files,
     groups,
+    hampel,
     integers,
     mad,
     memory,
@@ -41,5 +42,6 @@ SECTIONS: tuple[Section, ...] = (
     mad.SECTION,
     rank.SECTION,
     several_quantiles.SECTION,
+    hampel.SECTION,
 )
 SECTION_NAMES = tuple(section.name for section in SECTIONS)
