@@ -12,6 +12,7 @@ from sections import (
     dask_frames,
     expanding,
     files,
+    first_calls,
     groups,
     hampel,
     integers,
@@ -43,5 +44,6 @@ SECTIONS: tuple[Section, ...] = (
     rank.SECTION,
     several_quantiles.SECTION,
     hampel.SECTION,
+    first_calls.SECTION,
 )
 SECTION_NAMES = tuple(section.name for section in SECTIONS)
