@@ -84,9 +84,10 @@ def report(results: Results) -> str:
         f"Each call alone in a fresh process, on {N_VALUES:,} standard normal values, after numba, "
         "pandas and rollmed are imported (not timed): from the on-disk cache an earlier process "
         f"wrote, and with an empty cache directory of its own (the compile). All at k = {WINDOW} "
-        "(the Hampel filter at its usual 21); whether other windows compile further kernels on "
-        "their own first use is not measured here. The startup section times the median's cold "
-        "compile at k = 3.\n\n" + markdown_table(header, rows)
+        "(the Hampel filter at its usual 21). Which kernels compile depends on the window: the "
+        "median takes median networks up to 32 values and the heaps above, so this median row "
+        "times the heaps' compile, where the startup section's (k = 3) times a network's; the "
+        "other statistics' kernels for other windows are not timed here.\n\n" + markdown_table(header, rows)
     )
 
 
