@@ -1548,15 +1548,44 @@ def _network_cost(pruned):
     return sum(int(need_min) + int(need_max) for _, _, need_min, need_max in pruned)
 
 
-def _median_source(k):
+# What a network computes of each window (the kinds of section 5 it serves).
+NETWORK_MEDIAN = 0
+NETWORK_MAD = 1
+NETWORK_MEDIAN_AND_MAD = 2
+
+
+def _network_lines(inputs, k, names, indent):
+    """Lines that compute the median of the variables ``inputs`` (``k`` of them) by the network.
+
+    ``names`` hands out fresh variable names; returns the lines and the median's expression.
+    """
+    wire = list(inputs)  # the variable on each wire
+    lines = []
+    for i, j, need_min, need_max in median_network(k):
+        a, b = wire[i], wire[j]
+        if need_min:
+            wire[i] = next(names)
+            lines.append(f"{indent}{wire[i]} = min({a}, {b})")
+        if need_max:
+            wire[j] = next(names)
+            lines.append(f"{indent}{wire[j]} = max({b}, {a})")
+    low, high = wire[(k - 1) // 2], wire[k // 2]
+    return lines, (f"_midpoint({low}, {high})" if k % 2 == 0 else low)
+
+
+def _network_source(k, kind):
     """The source of ``windows(values, out, first, stop, offset, marker)`` for windows of ``k`` values.
 
-    It writes ``out[o]`` for ``o`` in ``[first, stop)``, the median of ``values[o + offset
-    : o + offset + k]`` (all inside ``values``), and returns how many NaN it met among
-    each window's newest value (where not zero, some results are wrong: the caller
-    finds the windows that hold a NaN).
+    It writes ``out[o, :]`` for ``o`` in ``[first, stop)`` from the window ``values[o +
+    offset : o + offset + k]`` (all inside ``values``): its median, its MAD, or both.
+    The MAD is the median of the distances ``abs(x - median)`` by a second network; where
+    the median is not finite (the distances are not numbers) it writes NaN for the caller
+    to redo. Returns how many NaN it met among each window's newest value (where not
+    zero, some results are wrong: the caller finds the windows that hold a NaN).
     """
     indent = "        "
+    names = (f"v{number}" for number in range(10**6))
+    inputs = [next(names) for _ in range(k)]
     lines = [
         "def windows(values, out, first, stop, offset, marker):",
         # Slices, so that every index is i + a constant with i >= 0: numba then emits no
@@ -1564,50 +1593,55 @@ def _median_source(k):
         f"    xs = values[first + offset : stop + offset + {k - 1}]",
         "    os = out[first:stop]",
         "    missing = 0",
-        "    for i in range(os.size):",
+        "    for i in range(os.shape[0]):",
+        *(f"{indent}{name} = xs[i + {t}]" for t, name in enumerate(inputs)),
     ]
-    wire = list(range(k))  # the variable on each wire
-    lines += [f"{indent}v{t} = xs[i + {t}]" for t in range(k)]
-    next_variable = k
-    for i, j, need_min, need_max in median_network(k):
-        a, b = wire[i], wire[j]
-        if need_min:
-            wire[i] = next_variable
-            lines.append(f"{indent}v{next_variable} = min(v{a}, v{b})")
-            next_variable += 1
-        if need_max:
-            wire[j] = next_variable
-            lines.append(f"{indent}v{next_variable} = max(v{b}, v{a})")
-            next_variable += 1
-    low, high = f"v{wire[(k - 1) // 2]}", f"v{wire[k // 2]}"
-    lines.append(f"{indent}os[i] = _midpoint({low}, {high})" if k % 2 == 0 else f"{indent}os[i] = {low}")
+    median_lines, median = _network_lines(inputs, k, names, indent)
+    lines += median_lines
+    if kind == NETWORK_MEDIAN:
+        lines.append(f"{indent}os[i, 0] = {median}")
+    else:
+        lines.append(f"{indent}m = {median}")
+        distances = [next(names) for _ in range(k)]
+        lines += [f"{indent}{d} = abs({x} - m)" for d, x in zip(distances, inputs, strict=True)]
+        mad_lines, mad = _network_lines(distances, k, names, indent)
+        lines += mad_lines
+        column = 1 if kind == NETWORK_MEDIAN_AND_MAD else 0
+        if column:
+            lines.append(f"{indent}os[i, 0] = m")
+        # A select, not a branch: the loop stays vectorised.
+        lines.append(f"{indent}os[i, {column}] = {mad} if abs(m) < np.inf else np.nan")
     # Each value is the newest of exactly one window: counting NaN there checks them all
     # (the caller checks the first k - 1) for one vector compare per four outputs.
-    lines.append(f"{indent}missing += v{k - 1} != v{k - 1}")
+    lines.append(f"{indent}missing += {inputs[-1]} != {inputs[-1]}")
     lines.append("    return missing")
     return "\n".join(lines) + "\n"
 
 
 @functools.cache
-def _compiled_median_source(k):
+def _compiled_network_source(k, kind):
     namespace = {}
-    exec(_median_source(k), {"_midpoint": _midpoint}, namespace)  # our own generated code
+    exec(_network_source(k, kind), {"_midpoint": _midpoint, "np": np}, namespace)  # our own generated code
     return namespace["windows"]
 
 
-def network_marker(k):
-    """``k`` as a type: a tuple of ``k`` zeros, which selects the network compiled for it."""
-    return (0,) * k
+def network_marker(k, kind):
+    """``k`` and the network's kind as a type: tuples of ``k`` and ``kind + 1`` zeros.
+
+    The type selects the code compiled for them: each (k, kind) compiles once, on first use.
+    """
+    return ((0,) * k, (0,) * (kind + 1))
 
 
-def _median_windows(values, out, first, stop, offset, marker):  # pragma: no cover
+def _network_windows(values, out, first, stop, offset, marker):  # pragma: no cover
     pass
 
 
-@overload(_median_windows, jit_options={"nogil": True})
-def _median_windows_overload(values, out, first, stop, offset, marker):
-    """The median network for the ``k`` that ``marker``'s type carries."""
-    return _compiled_median_source(marker.count)
+@overload(_network_windows, jit_options={"nogil": True})
+def _network_windows_overload(values, out, first, stop, offset, marker):
+    """The network for the ``k`` and kind that ``marker``'s type carries."""
+    k_type, kind_type = marker.types
+    return _compiled_network_source(k_type.count, kind_type.count - 1)
 
 
 def _window_size(marker):  # pragma: no cover
@@ -1616,7 +1650,7 @@ def _window_size(marker):  # pragma: no cover
 
 @overload(_window_size)
 def _window_size_overload(marker):
-    k = marker.count
+    k = marker.types[0].count
     return lambda marker: k
 
 
@@ -1631,12 +1665,12 @@ def _count_nan(values, lo, hi):
 
 @_jit
 def network_rows(values, marker, offset, span, out, todo):
-    """Medians of windows of ``k`` values (``marker``) over rows of a 2-d float64 array, one span.
+    """Windows of ``k`` values (``marker``) over rows of a 2-d float64 array by a network, one span.
 
-    Result ``o`` of a row is the median of ``values[row, o + offset : o + offset + k]``
-    where that window lies inside the row and holds no NaN. The other results are
-    flagged in ``todo[row, o]`` (and NaN written) for the heaps: clipped windows, and
-    windows that hold a NaN. ``todo`` is all False on entry.
+    ``out[row, o, :]`` gets the median, the MAD or both (the marker's kind) of the window
+    ``values[row, o + offset : o + offset + k]``, where the window lies inside the row,
+    holds no NaN and (for the MAD) has a finite median. The other results are flagged
+    in ``todo[row, o]`` for the general path. ``todo`` is all False on entry.
     """
     k = _window_size(marker)
     n = values.shape[1]
@@ -1645,30 +1679,24 @@ def network_rows(values, marker, offset, span, out, todo):
     full_stop = max(min(last, n - k - offset + 1), full_start)
     for row in range(span.row_start, span.row_stop):
         row_values, row_out, row_todo = values[row], out[row], todo[row]
-        for o in range(first, full_start):
-            row_out[o] = np.nan
-            row_todo[o] = True
-        for o in range(full_stop, last):
-            row_out[o] = np.nan
-            row_todo[o] = True
+        row_todo[first:full_start] = True  # windows cut short at the ends of the row
+        row_todo[full_stop:last] = True
         if full_stop <= full_start:
             continue
         lo = full_start + offset
-        hi = full_stop - 1 + offset + k
         # One pass over every full window first: it counts the NaN it loads, so data
         # without NaN needs no separate search (which cost more than the k = 3 network).
-        missing = _median_windows(row_values, row_out, full_start, full_stop, offset, marker)
+        missing = _network_windows(row_values, row_out, full_start, full_stop, offset, marker)
         missing += _count_nan(row_values, lo, lo + k - 1)
-        if missing == 0:
-            continue
-        marked = full_start  # flag each window holding a NaN
-        for p in range(lo, hi):
-            if row_values[p] == row_values[p]:
-                continue
-            for o in range(max(marked, p - offset - k + 1), min(full_stop, p - offset + 1)):
-                row_out[o] = np.nan
-                row_todo[o] = True
-            marked = max(marked, min(full_stop, p - offset + 1))
+        if missing:
+            marked = full_start  # every window holding a NaN
+            for p in range(lo, full_stop - 1 + offset + k):
+                if row_values[p] != row_values[p]:
+                    row_todo[max(marked, p - offset - k + 1) : min(full_stop, p - offset + 1)] = True
+                    marked = max(marked, min(full_stop, p - offset + 1))
+        for o in range(full_start, full_stop):
+            # (A MAD whose median is not finite comes out NaN: redone by the general path.)
+            row_todo[o] |= row_out[o, row_out.shape[1] - 1] != row_out[o, row_out.shape[1] - 1]
 
 
 # =====================================================================================

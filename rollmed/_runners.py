@@ -142,8 +142,10 @@ def run_fixed(
     kernel_offsets = _kernels.Offsets(*offsets)
     width = min(end_offset - start_offset, n)
     tasks = spans(n_rows, n_out, width)
-    if _by_networks(statistic, exact, offsets, expanding):
-        _fixed_by_networks(rows, offsets, min_count, statistic, tasks, out[..., 0])
+    network = _network_kind(statistic, exact, offsets, expanding, min_count)
+    if network is not None:
+        _fixed_by_networks(rows, offsets, min_count, statistic, network, tasks, out)
+        _scaled(out, statistic)
     elif _on_heaps(statistic, exact, width):
 
         def run(readout, out, out_valid):
@@ -166,39 +168,42 @@ def run_fixed(
     return out, (out_valid if exact else None)
 
 
-def _by_networks(statistic: Statistic, exact: bool, offsets: tuple[int, int, int], expanding: bool) -> bool:
-    """Whether median networks answer: the median of float windows of 2 to NETWORK_MAX rows, every row."""
-    from rollmed import _kernels
+def _network_kind(statistic: Statistic, exact: bool, offsets, expanding: bool, min_count: int):
+    """The kind of median network that answers (rollmed._kernels.NETWORK_*), or None.
 
-    start_offset, end_offset, step = offsets
-    median = isinstance(statistic, Quantiles) and statistic == MEDIAN
-    narrow = 2 <= end_offset - start_offset <= _kernels.NETWORK_MAX
-    return median and not exact and not expanding and step == 1 and narrow
-
-
-def _fixed_by_networks(rows, offsets, min_count, statistic, tasks, out) -> None:
-    """Medians by networks; the windows they leave (clipped, or holding a NaN) by the heaps.
-
-    Those windows give no result anyway where ``min_count`` is the whole window.
+    Networks take the median and the MAD of float windows of 2 to NETWORK_MAX rows, a
+    result for every row, where a full window is enough for ``min_count``.
     """
     from rollmed import _kernels
 
-    start_offset, end_offset, _ = offsets
+    start_offset, end_offset, step = offsets
     width = end_offset - start_offset
-    todo = np.zeros(out.shape, np.bool_)
-    marker = _kernels.network_marker(width)
+    if exact or expanding or step != 1 or not 2 <= width <= _kernels.NETWORK_MAX or min_count > width:
+        return None
+    if statistic == MEDIAN:
+        return _kernels.NETWORK_MEDIAN
+    if isinstance(statistic, MedianAbsoluteDeviation):
+        return _kernels.NETWORK_MEDIAN_AND_MAD if statistic.with_median else _kernels.NETWORK_MAD
+    return None
+
+
+def _fixed_by_networks(rows, offsets, min_count, statistic, kind, tasks, out) -> None:
+    """The windows by networks; those they leave (cut short, with a NaN, an infinite median) by the rest."""
+    from rollmed import _kernels
+
+    start_offset, end_offset, _ = offsets
+    todo = np.zeros(out.shape[:2], np.bool_)
+    marker = _kernels.network_marker(end_offset - start_offset, kind)
 
     def run_span(*span: int) -> None:
         _kernels.network_rows(rows, marker, start_offset, _kernels.Span(*span), out, todo)
 
     _threads.run(tasks, run_span)
-    if min_count >= width:
-        return
     n = rows.shape[1]
     for row in np.flatnonzero(todo.any(axis=1)):
         left = np.flatnonzero(todo[row])
         bounds = (np.clip(left + start_offset, 0, n), np.clip(left + end_offset, 0, n))
-        out[row, left] = run_bounds(rows[row], None, bounds, False, min_count, statistic)[0][:, 0]
+        out[row, left] = run_bounds(rows[row], None, bounds, False, min_count, statistic)[0]
 
 
 def run_bounds(
