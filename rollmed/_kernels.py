@@ -1861,6 +1861,19 @@ def group_order(codes, n_groups):
 
 
 @_jit
+def fixed_bounds_in_groups(segments, start_offset, end_offset, start, end):
+    """The bounds of windows at fixed offsets from each row, clipped to its group.
+
+    Group ``g`` is the rows ``[segments[g], segments[g + 1])``.
+    """
+    for g in range(segments.size - 1):
+        first, stop = segments[g], segments[g + 1]
+        for row in range(first, stop):
+            start[row] = min(max(row + start_offset, first), stop)
+            end[row] = min(max(row + end_offset, first), stop)
+
+
+@_jit
 def time_window_bounds(index, window_size, left_closed, right_closed, center, segments, start, end):
     """The bounds of pandas' time windows of ``window_size`` over each segment of ``index``.
 

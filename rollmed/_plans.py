@@ -165,12 +165,11 @@ def group_order(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _fixed_bounds_in_groups(segments: np.ndarray, start_offset: int, end_offset: int):
     """The bounds of fixed windows that never cross a group's edges (rows gathered by group)."""
-    sizes = np.diff(segments)
-    group_start = np.repeat(segments[:-1], sizes)
-    group_size = np.repeat(sizes, sizes)
-    local = np.arange(segments[-1]) - group_start
-    start = group_start + np.clip(local + start_offset, 0, group_size)
-    end = group_start + np.clip(local + end_offset, 0, group_size)
+    from rollmed import _kernels
+
+    start = np.empty(segments[-1], np.int64)
+    end = np.empty(segments[-1], np.int64)
+    _kernels.fixed_bounds_in_groups(segments, start_offset, end_offset, start, end)
     return start, end
 
 

@@ -445,3 +445,18 @@ def test_results_do_not_depend_on_the_thread_count(big_frame, restore_threads):
             tm.assert_series_equal(one, two, check_exact=True)
     expected = frame_by(big_frame[["g", "x", "y", "z"]], "g", "rolling", 25, min_periods=1, center=True)
     tm.assert_frame_equal(runs[2][0], expected, check_exact=True)
+
+
+@given(
+    keys=st.lists(st.sampled_from([-(2**62), -3, 0, 1, 7, 2**40, 2**62]), min_size=1, max_size=60),
+    dtype=st.sampled_from(["int64", "int8", "uint64"]),
+)
+def test_integer_keys_are_groups_like_any_other(keys, dtype):
+    # Integer keys of a narrow range number themselves; a wide range is hashed like other keys.
+    keys = np.array(keys)
+    if dtype != "int64":
+        keys = np.clip(keys, *((0, 2**63) if dtype == "uint64" else (-128, 127))).astype(dtype)
+    values = pd.Series(np.arange(len(keys), dtype=np.float64))
+    as_text = keys.astype(str)
+    for by in (keys, pd.Series(keys)):
+        tm.assert_series_equal(values.rollmed.window(2, 1, by=by), values.rollmed.window(2, 1, by=as_text))
