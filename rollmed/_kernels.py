@@ -216,8 +216,21 @@ _NEXT_IN = 2  # the next position to enter the window
 _NEXT_OUT = 3  # the next position to leave the window
 _N_COUNTS = 4
 
-# The buffer's header: the capacities and whether positions are tracked, then the counts.
-_HEADER = 3 + _N_COUNTS
+# The buffer's header: the capacities and whether positions are tracked, the counts, then
+# what a stream fed one value at a time keeps beside its heaps (one array to unbox per
+# call: each array argument costs about 0.1 us) and its scratch space.
+_CAP_LO = 0
+_CAP_HI = 1
+_TRACKED = 2
+_COUNTS = 3  # HeapState.counts: _N_COUNTS slots
+STREAM_WINDOW = _COUNTS + _N_COUNTS  # a window of rows, 0 for everything, or a span of ticks
+STREAM_Q = STREAM_WINDOW + 1  # the quantile's float64 bits
+STREAM_INTERPOLATION = STREAM_Q + 1
+STREAM_MIN_COUNT = STREAM_INTERPOLATION + 1
+STREAM_LEFT_CLOSED = STREAM_MIN_COUNT + 1  # a time window includes its left end
+STREAM_LAST_START = STREAM_LEFT_CLOSED + 1  # a time window: the start of the last window
+_SCRATCH = STREAM_LAST_START + 1  # a value, its window's start and end, and its result
+_HEADER = _SCRATCH + 4
 
 
 class HeapState(NamedTuple):
@@ -253,9 +266,9 @@ def heap_buffer(cap_lo, cap_hi, tracked):
         cap_hi = cap_lo = power_of_two_at_least(max(cap_lo, cap_hi))
     size = _HEADER + (cap_lo + cap_hi) * (2 if tracked else 1) + (cap_lo if tracked else 0)
     buffer = np.zeros(size, np.int64)
-    buffer[0] = cap_lo
-    buffer[1] = cap_hi
-    buffer[2] = tracked
+    buffer[_CAP_LO] = cap_lo
+    buffer[_CAP_HI] = cap_hi
+    buffer[_TRACKED] = tracked
     return buffer
 
 
@@ -274,7 +287,7 @@ def _key_view_overload(block, values):
 @_inline
 def heap_state(buffer, values):
     """The named views of the state in ``buffer``, keys typed like ``values``."""
-    cap_lo, cap_hi, tracked = buffer[0], buffer[1], buffer[2]
+    cap_lo, cap_hi, tracked = buffer[_CAP_LO], buffer[_CAP_HI], buffer[_TRACKED]
     at = _HEADER
     lo_keys = _key_view(buffer[at : at + cap_lo], values)
     at += cap_lo
@@ -286,7 +299,7 @@ def heap_state(buffer, values):
     hi_pos = buffer[at : at + n_pos_hi]
     at += n_pos_hi
     node_of = buffer[at : at + n_pos_lo]
-    return HeapState(lo_keys, hi_keys, lo_pos, hi_pos, node_of, buffer[3:_HEADER])
+    return HeapState(lo_keys, hi_keys, lo_pos, hi_pos, node_of, buffer[_COUNTS : _COUNTS + _N_COUNTS])
 
 
 @_inline
@@ -303,7 +316,8 @@ def heap_grow(buffer, cap_lo, cap_hi, values):
     A tracked state's positions find new slots under the new mask; node indices stay.
     """
     old = heap_state(buffer, values)
-    grown = heap_buffer(cap_lo, cap_hi, buffer[2])
+    grown = heap_buffer(cap_lo, cap_hi, buffer[_TRACKED])
+    grown[STREAM_WINDOW:_SCRATCH] = buffer[STREAM_WINDOW:_SCRATCH]
     new = heap_state(grown, values)
     n_lo, n_hi = old.counts[_N_LO], old.counts[_N_HI]
     new.lo_keys[:n_lo] = old.lo_keys[:n_lo]
@@ -323,7 +337,7 @@ def heap_grow(buffer, cap_lo, cap_hi, values):
 @_jit
 def heap_capacity(buffer):
     """The capacities of a state's heaps, and the values it has seen."""
-    return buffer[0], buffer[1], buffer[3 + _NEXT_IN]
+    return buffer[_CAP_LO], buffer[_CAP_HI], buffer[_COUNTS + _NEXT_IN]
 
 
 def _flip(x):  # pragma: no cover - replaced by the overload inside jitted code
@@ -1973,21 +1987,97 @@ def stream_update(buffer, values, valid, offset, start, end, readout, out, out_v
 
 
 @_jit
-def stream_push(buffer, value, window, readout):
-    """Feed one value to the stream in ``buffer``; its result. The single-value path: no allocation."""
-    state = heap_state(buffer, buffer[:0].view(np.float64))
-    position = state.counts[_NEXT_IN]
-    bounds = np.empty(2, np.int64)  # (the stack: numba does not allocate this on the heap)
-    return _push_one(state, value, position, window, readout, bounds)
+def stream_setup(buffer, window, readout, left_closed):
+    """Write a stream's window and read-out into its buffer, for :func:`stream_push`."""
+    buffer[STREAM_WINDOW] = window
+    buffer[STREAM_Q : STREAM_Q + 1].view(np.float64)[0] = readout.q
+    buffer[STREAM_INTERPOLATION] = readout.interpolation
+    buffer[STREAM_MIN_COUNT] = readout.min_count
+    buffer[STREAM_LEFT_CLOSED] = left_closed
 
 
 @_inline
-def _push_one(state, value, position, window, readout, bounds):
-    values = np.empty(1, np.float64)
+def _stream_readout(buffer):
+    q = buffer[STREAM_Q : STREAM_Q + 1].view(np.float64)[0]
+    return Readout(q, buffer[STREAM_INTERPOLATION], buffer[STREAM_MIN_COUNT])
+
+
+@_jit
+def stream_push(buffer, value):
+    """Feed one value to the stream in ``buffer`` (a window of rows, or everything); its result.
+
+    The single-value path: one array and one float in, nothing allocated.
+    """
+    state = heap_state(buffer, buffer[:0].view(np.float64))
+    position = state.counts[_NEXT_IN]
+    window = buffer[STREAM_WINDOW]
+    start = max(position + 1 - window, 0) if window else 0
+    return _push_window(buffer, state, value, position, start)
+
+
+@_jit
+def stream_push_in_time(buffer, times, value, tick):
+    """Feed one value at time ``tick`` to a stream with a time window closed on the right; its result.
+
+    ``times`` is a ring of the times of the positions from the last window's start on
+    (``times[position & (times.size - 1)]``), with room for one more. The window starts
+    at the first of them later than ``tick - span`` (at or after it, closed on the left)
+    and ends with the new value: pandas' rule for a window closed on the right.
+    """
+    state = heap_state(buffer, buffer[:0].view(np.float64))
+    return _push_in_time(buffer, state, times, value, tick)
+
+
+@_jit
+def stream_update_in_time(buffer, times, values, ticks, out):
+    """:func:`stream_push_in_time` for each of ``values`` at ``ticks``, results into ``out``.
+
+    The ring ``times`` has room for every value (the caller grows it first).
+    """
+    state = heap_state(buffer, values)
+    for i in range(values.size):
+        out[i] = _push_in_time(buffer, state, times, values[i], ticks[i])
+
+
+@_inline
+def _push_in_time(buffer, state, times, value, tick):
+    position = state.counts[_NEXT_IN]
+    mask = times.size - 1
+    times[position & mask] = tick
+    bound = tick - buffer[STREAM_WINDOW] - (1 if buffer[STREAM_LEFT_CLOSED] else 0)
+    start = buffer[STREAM_LAST_START]
+    while start < position and times[start & mask] <= bound:
+        start += 1
+    buffer[STREAM_LAST_START] = start
+    return _push_window(buffer, state, value, position, start)
+
+
+@_jit
+def ring_resized(times, capacity, first, stop):
+    """A ring of ``capacity`` slots (a power of two) holding the times of positions ``[first, stop)``."""
+    resized = np.zeros(capacity, np.int64)
+    for position in range(first, stop):
+        resized[position & (capacity - 1)] = times[position & (times.size - 1)]
+    return resized
+
+
+@_jit
+def stream_held(buffer):
+    """A time stream's positions seen and the start of its last window: what its ring holds."""
+    return buffer[_COUNTS + _NEXT_IN], buffer[STREAM_LAST_START]
+
+
+@_inline
+def _push_window(buffer, state, value, position, start):
+    """The result of the window ``[start, position + 1)`` after ``value`` enters at ``position``."""
+    scratch = buffer[_SCRATCH : _SCRATCH + 4]
+    values = scratch[0:1].view(np.float64)
     values[0] = value
-    out = np.empty(1, np.float64)
-    bounds[0] = max(position + 1 - window, 0) if window else 0
-    bounds[1] = position + 1
-    no_mask = np.empty(0, np.bool_)
-    run_heaps(values, no_mask, position, bounds[0:1], bounds[1:2], readout, state, out, no_mask)
+    scratch[1] = start
+    scratch[2] = position + 1
+    out = scratch[3:4].view(np.float64)
+    no_mask = scratch[:0].view(np.bool_)
+    run_heaps(
+        values, no_mask, position, scratch[1:2], scratch[2:3], _stream_readout(buffer), state, out, no_mask
+    )
     return out[0]

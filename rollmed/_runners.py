@@ -6,6 +6,8 @@ neither imports numba nor compiles anything. Arguments arrive checked.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from rollmed import _threads
@@ -203,7 +205,11 @@ def _fixed_by_networks(rows, offsets, min_count, statistic, kind, tasks, out) ->
     for row in np.flatnonzero(todo.any(axis=1)):
         left = np.flatnonzero(todo[row])
         bounds = (np.clip(left + start_offset, 0, n), np.clip(left + end_offset, 0, n))
-        out[row, left] = run_bounds(rows[row], None, bounds, False, min_count, statistic)[0]
+        # (Unscaled: the caller scales the MAD of every window, these included.)
+        unscaled = (
+            replace(statistic, scale=1.0) if isinstance(statistic, MedianAbsoluteDeviation) else statistic
+        )
+        out[row, left] = run_bounds(rows[row], None, bounds, False, min_count, unscaled)[0]
 
 
 def run_bounds(

@@ -8,29 +8,36 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 
 from rollmed import _checks, _runners, _statistics, _values
 from rollmed._stream_base import Stream, StreamWindow, refuse_concurrent_use
 
 # A window's heaps start with room for this many values and double as values arrive.
 _FIRST_CAPACITY = 8
+# A time stream takes a chunk in pieces of at least this many values (and at most as
+# many as its window holds), so that its room follows the window, not the chunk.
+_PIECE = 256
 
 
 @functools.cache
-def _push_entry_point() -> Any:
-    """The compiled single-value update, called without numba's type dispatch.
+def _entry_points() -> tuple[Any, Any]:
+    """The compiled single-value updates (rows and time), called without numba's type dispatch.
 
     ``Dispatcher.compile(signature)`` returns the compiled function itself; calling it
     skips working out the argument types on every call (about 0.15 us of 0.5 us).
-    Looked up once per process: every stream (and every copy or unpickled one) shares it.
+    Looked up once per process: every stream (and every copy or unpickled one) shares them.
     """
     import numba
 
     from rollmed import _kernels
 
-    readout = numba.typeof(_kernels.Readout(0.5, 0, 1))
-    buffer = numba.types.Array(numba.types.int64, 1, "C")
-    return _kernels.stream_push.compile((buffer, numba.types.float64, numba.types.int64, readout))
+    array = numba.types.Array(numba.types.int64, 1, "C")
+    push = _kernels.stream_push.compile((array, numba.types.float64))
+    push_in_time = _kernels.stream_push_in_time.compile(
+        (array, array, numba.types.float64, numba.types.int64)
+    )
+    return push, push_in_time
 
 
 class RollingMedian(Stream):
@@ -126,7 +133,15 @@ class RollingMedian(Stream):
         # Positions are tracked where values leave the window; the running median keeps all.
         self._tracked = self._window.kind != "running"
         self._buffers = [_kernels.heap_buffer(2, 2, self._tracked) for _ in self._readouts]
-        self._count = 0
+        span = self._window.span if self._window.timed else self._window.rows
+        left_closed = closed in ("left", "both")
+        for buffer, readout in zip(self._buffers, self._readouts, strict=True):
+            _kernels.stream_setup(buffer, span, readout, left_closed)
+        # A time window closed on the right keeps its times in a ring that the kernels read
+        # and write, a value at a time; one open on the right (its latest readings enter
+        # with a later one) works out its windows a chunk at a time (StreamWindow).
+        in_ring = self._window.timed and closed in (None, "right", "both") and self.dtype == "float64"
+        self._ring = np.zeros(_FIRST_CAPACITY, np.int64) if in_ring and not self._several else None
         # Values fed but not yet in the heaps: where a time window is open on the right,
         # the latest readings enter with a later one.
         self._pending = np.empty(0, np.float64 if self.dtype == "float64" else np.int64)
@@ -136,35 +151,52 @@ class RollingMedian(Stream):
 
     def _start(self) -> None:
         super()._start()
-        self._push = _push_entry_point()
+        self._push, self._push_in_time = _entry_points()
+        # The hot paths ask one question each: 1, values one at a time by rows or all; 2, in time.
+        if self._several or self.dtype != "float64":
+            self._fast = 0
+        else:
+            self._fast = 2 if self._ring is not None else 0 if self._window.timed else 1
 
     def __repr__(self) -> str:
         return (
             f"RollingMedian(window={self.window!r}, min_periods={self.min_periods}, q={self.q}, "
-            f"interpolation={self.interpolation!r}, dtype={self.dtype!r}; {self._count} values seen)"
+            f"interpolation={self.interpolation!r}, dtype={self.dtype!r}; {self.count} values seen)"
         )
 
     @property
     def count(self) -> int:
         """The number of values seen so far."""
-        return self._count
+        return self._seen()
+
+    def _seen(self) -> int:
+        # The values in the heaps' positions, and those waiting to enter (a window open on the right).
+        from rollmed import _kernels
+
+        return int(_kernels.heap_capacity(self._buffers[0])[2]) + self._pending.size
 
     @property
     def nbytes(self) -> int:
         """The bytes of state the stream holds: they follow the values inside the window, not the stream."""
         held = self._window.held_times.nbytes + self._pending.nbytes + self._pending_valid.nbytes
-        return sum(buffer.nbytes for buffer in self._buffers) + held
+        ring = 0 if self._ring is None else self._ring.nbytes
+        return sum(buffer.nbytes for buffer in self._buffers) + held + ring
 
     def _values_with_room(self) -> int:
-        """How many more values of a window of rows (or the running median) fit before the heaps grow."""
+        """How many more values fit before the heaps (and a time ring) are checked and grown."""
         from rollmed import _kernels
 
         cap_lo, cap_hi, _ = (int(value) for value in _kernels.heap_capacity(self._buffers[0]))
         if self._window.kind == "time":
-            return 0  # each update works out its windows first
+            if self._ring is None:
+                return 0  # each update works out its windows first
+            seen, last_start = (int(value) for value in _kernels.stream_held(self._buffers[0]))
+            # Looked at again within half the capacity, so that room left after a burst of
+            # readings is given back (see _resize) once the window holds far fewer.
+            return min(cap_lo - (seen - last_start) - 1, cap_lo // 2)
         if self._window.kind == "rows":
             # The positions held span at most min(window, seen): the capacity, once past the window.
-            return 2**62 if cap_lo >= self._window.rows else cap_lo - self._count
+            return 2**62 if cap_lo >= self._window.rows else cap_lo - self._seen()
         # Each heap holds its share of everything seen, int(q * n) + 2 and int((1 - q) * n) + 2
         # (rollmed._kernels); a margin of one value keeps float rounding on the safe side.
         room = 2**62
@@ -175,10 +207,14 @@ class RollingMedian(Stream):
                 int((cap_lo - 2) / q) - 1 if q > 0 else 2**62,
                 int((cap_hi - 2) / (1 - q)) - 1 if q < 1 else 2**62,
             )
-        return max(room - self._count, 0)
+        return max(room - self._seen(), 0)
 
-    def _grow(self, need: int) -> None:
-        """Grow every heap, doubling, to hold windows over ``need`` positions (running: ``need`` values)."""
+    def _resize(self, need: int) -> None:
+        """Give every heap room for windows over ``need`` positions (running: ``need`` values).
+
+        Capacities double as values arrive; a time stream's also halve where its window
+        came to hold far fewer readings, so that memory follows them.
+        """
         from rollmed import _kernels
 
         keys = self._buffers[0][:0].view(np.float64) if self.dtype == "float64" else self._buffers[0][:0]
@@ -188,6 +224,8 @@ class RollingMedian(Stream):
                 capacity = max(cap_lo, _FIRST_CAPACITY)
                 while capacity < need:
                     capacity *= 2
+                while self._window.timed and capacity > 8 * max(need, _FIRST_CAPACITY):
+                    capacity //= 2
                 if capacity == cap_lo:
                     continue
                 cap_lo = cap_hi = capacity
@@ -195,16 +233,30 @@ class RollingMedian(Stream):
                 cap_lo = max(int(readout.q * need) + 2, 2 * cap_lo)
                 cap_hi = max(int((1 - readout.q) * need) + 2, 2 * cap_hi)
             self._buffers[index] = _kernels.heap_grow(buffer, cap_lo, cap_hi, keys)
+        if self._ring is not None and self._ring.size != int(_kernels.heap_capacity(self._buffers[0])[0]):
+            seen, last_start = (int(value) for value in _kernels.stream_held(self._buffers[0]))
+            capacity = int(_kernels.heap_capacity(self._buffers[0])[0])
+            self._ring = _kernels.ring_resized(self._ring, capacity, last_start, seen)
 
     def _make_room(self, n_new: int, width: int = 0) -> None:
-        """Room for ``n_new`` more values (of windows up to ``width`` positions wide, for time)."""
-        if n_new <= self._room:
-            self._room -= n_new
-            return
-        total = self._count + n_new
-        need = {"rows": min(self._window.rows, total), "running": total, "time": width}[self._window.kind]
-        self._grow(need)
-        self._room = self._values_with_room() - n_new if self._window.kind != "time" else 0
+        """Room for ``n_new`` more values (windows up to ``width`` positions wide, for time), taken.
+
+        ``_room`` counts the values that fit before the heaps must be looked at again.
+        """
+        if n_new > self._room:
+            from rollmed import _kernels
+
+            total = self._seen() + n_new
+            if self._window.kind == "time" and self._ring is not None:
+                seen, last_start = (int(value) for value in _kernels.stream_held(self._buffers[0]))
+                need = seen - last_start + n_new + 1  # the readings held, and every new one
+            else:
+                need = {"rows": min(self._window.rows, total), "running": total, "time": width}[
+                    self._window.kind
+                ]
+            self._resize(need)
+            self._room = self._values_with_room()
+        self._room -= n_new
 
     def update(self, values: npt.ArrayLike, times: Any = None) -> np.ndarray | float:
         """Feed the next values (with their times, for a time window); the results at their positions.
@@ -245,13 +297,23 @@ class RollingMedian(Stream):
         >>> stream.update(7.0)
         4.0
         """
-        if (
-            type(values) is float
-            and not self._several
-            and self._window.kind != "time"
-            and self.dtype == "float64"
-        ):
-            return self._push_one(values)  # a per-value consumer's hot path
+        if type(values) is float and self._fast == 1 and times is None:
+            # A per-value consumer's hot path, written out (0.3 us in all when the machine is quiet).
+            token = self._token
+            try:
+                token.pop()
+            except IndexError:
+                refuse_concurrent_use()
+            try:
+                if self._room > 0:
+                    self._room -= 1
+                else:
+                    self._make_room(1)
+                return self._push(self._buffers[0], values)
+            finally:
+                token.append(True)
+        if type(values) is float and self._fast == 2 and type(times) is pd.Timestamp:
+            return self._push_one_in_time(values, times)
         unboxed = _values.unbox_stream(values, self.dtype)
         chunk = unboxed.values
         if chunk.ndim > 1:
@@ -263,20 +325,26 @@ class RollingMedian(Stream):
         results = self._update_chunk(unboxed, times)
         return results[0] if scalar else results
 
-    def _push_one(self, value: float) -> float:
+    def _push_one_in_time(self, value: float, time: pd.Timestamp) -> float:
+        tick = time.value
+        window = self._window
+        mixed_zones = window.tz is not False and (time.tz is None) != (window.tz is None)
+        if tick < window.last_tick or mixed_zones:
+            return self._update_chunk(_values.Unboxed(np.array([value]), None), [time])[0]  # (the errors)
         token = self._token
         try:
             token.pop()
         except IndexError:
             refuse_concurrent_use()
         try:
+            if window.tz is False:
+                window.tz = time.tz
             if self._room > 0:
                 self._room -= 1
             else:
                 self._make_room(1)
-            result = self._push(self._buffers[0], value, self._window.rows, self._readouts[0])
-            self._count += 1
-            return result
+            window.last_tick = tick
+            return self._push_in_time(self._buffers[0], self._ring, value, tick)
         finally:
             token.append(True)
 
@@ -288,16 +356,19 @@ class RollingMedian(Stream):
         n_q = len(self._readouts)
         out = np.empty((n, n_q), np.int64 if exact else np.float64)
         out_valid = np.empty((n, n_q), np.bool_)
+        if self._ring is not None:
+            return self._update_in_ring(unboxed, times)
         with self._using():
             # The values fed but not in the heaps yet (a window open on the right), then these.
             values = np.concatenate([self._pending, unboxed.values])
             chunk_valid = unboxed.valid if unboxed.valid is not None else np.ones(n if exact else 0, np.bool_)
             valid = np.concatenate([self._pending_valid, chunk_valid])
-            offset = self._count - self._pending.size
+            seen = self._seen()
+            offset = seen - self._pending.size
             ticks = self._window.times_of(times, n)
             held = (self._window.held_times.copy(), self._window.held_from)
             try:
-                start, end = self._window.bounds(self._count, n, ticks)
+                start, end = self._window.bounds(seen, n, ticks)
             except BaseException:
                 self._window.held_times, self._window.held_from = held
                 raise
@@ -309,10 +380,36 @@ class RollingMedian(Stream):
                 _kernels.stream_update(buffer, values, valid, offset, start, end, readout, part, part_valid)
                 out[:, index] = part
                 out_valid[:, index] = part_valid if exact else True
-            self._count += n
             entered = int(_kernels.heap_capacity(self._buffers[0])[2]) - offset
             self._pending = values[entered:].copy()
             self._pending_valid = valid[entered:].copy() if exact else valid
         if self._several:
             return out
         return unboxed.rebox(out[:, 0], out_valid[:, 0] if exact else None)
+
+    def _update_in_ring(self, unboxed: _values.Unboxed, times: Any) -> np.ndarray:
+        """A chunk of a time stream closed on the right: the ring path, a value at a time in the kernel."""
+        from rollmed import _kernels
+
+        n = unboxed.values.size
+        out = np.empty(n, np.float64)
+        with self._using():
+            ticks = self._window.times_of(times, n)
+            values = _runners.read_only(np.ascontiguousarray(unboxed.values))
+            # A piece at a time, no longer than the readings held: the heaps and the ring need
+            # room for those and the piece, so memory stays near what the window holds.
+            first = 0
+            while first < n:
+                seen, last_start = (int(value) for value in _kernels.stream_held(self._buffers[0]))
+                stop = min(n, first + max(_PIECE, seen - last_start))
+                if self._ring.size > 8 * (seen - last_start + stop - first + 1):
+                    self._room = 0  # far more room than the window holds now: give some back
+                self._make_room(stop - first)
+                piece = slice(first, stop)
+                _kernels.stream_update_in_time(
+                    self._buffers[0], self._ring, values[piece], ticks[piece], out[piece]
+                )
+                first = stop
+            if n:
+                self._window.last_tick = int(ticks[-1])
+        return out

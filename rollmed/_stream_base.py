@@ -50,6 +50,7 @@ class StreamWindow:
         self.held_times = np.empty(0, np.int64)
         self.held_from = 0  # the position of held_times[0]
         self.tz: Any = False  # unknown until the first times arrive; then a tz or None
+        self.last_tick = np.iinfo(np.int64).min  # the latest time seen, in nanoseconds
 
     @property
     def timed(self) -> bool:
@@ -78,8 +79,8 @@ class StreamWindow:
         elif (index.tz is None) != (self.tz is None):
             raise TypeError(f"`times` must all be time-zone aware or all naive: the stream has tz={self.tz}")
         ticks = index.as_unit("ns").asi8
-        previous = np.concatenate([self.held_times[-1:], ticks[:-1]])
-        later = ticks[-len(previous) :] if len(previous) else ticks[:0]
+        previous = np.concatenate([[self.last_tick], ticks[:-1]])
+        later = ticks
         if (later < previous).any():
             where = int(np.argmax(later < previous))
             raise ValueError(
@@ -111,6 +112,7 @@ class StreamWindow:
         held = self.held_times.size
         start, stop = start[held:] + self.held_from, stop[held:] + self.held_from
         if n:
+            self.last_tick = int(ticks[-1])
             # Keep from the last window's start, and every earlier reading at its time: the
             # next windows' bounds follow on from these (pandas' rules go row to row).
             keep = min(int(start[-1]), int(stop[-1])) - self.held_from
@@ -177,8 +179,8 @@ class Stream:
 
 
 def _rebuilt(name: str) -> bool:
-    """Attributes made anew by ``_start`` (not copied): the token and compiled entry points."""
-    return name in ("_token", "_push")
+    """Attributes made anew by ``_start`` (not copied): the token, compiled entry points, flags."""
+    return name in ("_token", "_push", "_push_in_time", "_fast")
 
 
 def refuse_concurrent_use() -> None:

@@ -9,7 +9,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 # Each notebook and the one figure it draws.
 NOTEBOOKS = {
-    "quickstart.ipynb": "the sample against its rolling median (and a quantile band)",
+    "quickstart.ipynb": "the sample against its rolling median, the Hampel band and the spikes",
     "streaming.ipynb": "the raw stream against its streamed medians and quantile band",
 }
 

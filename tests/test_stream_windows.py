@@ -163,16 +163,33 @@ def test_times_go_with_time_windows_only(make):
 
 
 def test_time_stream_memory_follows_the_readings_in_the_window():
-    stream = rollmed.RollingMedian("10s")
-    mad = rollmed.RollingMAD("10s")
+    # 100 readings in any 10 s, fed in chunks of 1000: the state follows the window, and
+    # stays as it is however long the stream.
+    streams = [
+        rollmed.RollingMedian("10s"),
+        rollmed.RollingMAD("10s"),
+        rollmed.RollingMedian("10s", closed="left"),
+    ]
     start = pd.Timestamp("2024")
+    sizes = []
     for chunk in range(50):
         times = start + pd.to_timedelta(np.arange(chunk * 1000, (chunk + 1) * 1000) * 100, unit="ms")
-        stream.update(np.ones(1000), times)
-        mad.update(np.ones(1000), times)
-    # 100 readings in any 10 s: the state holds them (a power of two of room), not 50,000.
-    assert stream.nbytes < 20_000
-    assert mad.nbytes < 20_000
+        for stream in streams:
+            stream.update(np.ones(1000), times)
+        if chunk in (4, 49):
+            sizes.append([stream.nbytes for stream in streams])
+    assert sizes[0] == sizes[1]
+    assert max(sizes[1]) < 100_000  # (a window of the whole stream would be 50,000 readings)
+
+
+def test_a_burst_does_not_keep_its_memory():
+    stream = rollmed.RollingMedian("10s")
+    start = pd.Timestamp("2024")
+    stream.update(np.ones(20_000), start + pd.to_timedelta(np.arange(20_000), unit="us"))  # all in 10 s
+    burst = stream.nbytes
+    for chunk in range(1, 20):
+        stream.update(np.ones(100), start + pd.to_timedelta(chunk * 60 + np.arange(100) * 0.1, unit="s"))
+    assert stream.nbytes < burst / 8
 
 
 def test_time_zones_must_agree():
