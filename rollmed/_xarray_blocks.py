@@ -23,8 +23,8 @@ Either way a position's window holds the same rows, so the results are the same.
 from __future__ import annotations
 
 import copy
-import itertools
 import math
+import operator
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,23 +77,22 @@ def _run(values: np.ndarray, axis: int, plan: _plans.Plan, statistic: _statistic
 
 
 def apply_lazy(array: Any, axis: int, windows: Windows, times: pd.Index | None) -> Any:
-    """:func:`apply` on a dask array, lazily; the arguments are checked now, not on a worker."""
+    """:func:`apply` on a dask array, lazily, chunked as the input; the arguments are checked now."""
     import dask.array as dsa
+    from dask.base import tokenize
+    from dask.highlevelgraph import HighLevelGraph
 
     if isinstance(windows.window, pd.api.indexers.BaseIndexer):
         raise ValueError("a window indexer needs the whole axis at once; it does not go with a dask array")
     plan = windows.plan(array.shape[axis], times)
+    name = f"rollmed-{type(windows.statistic).__name__.lower()}-{tokenize(array, axis, windows, times)}"
     if plan.expanding and isinstance(windows.statistic, _statistics.Quantiles):
-        out = _carried(array, axis, windows.statistic, plan.min_count)
+        tasks = _carried(array, axis, windows.statistic, plan.min_count, name)
     else:
-        pieces, first = [], 0
-        for size in array.chunks[axis]:
-            pieces.append(_piece(array, axis, windows, times, plan, first, first + size))
-            first += size
-        out = dsa.concatenate(pieces, axis=axis)
-    # Joining drops empty chunks: put them back, so that the result is chunked as the input.
-    chunks = (*array.chunks, (windows.statistic.n_outputs,))
-    return out if out.chunks == chunks else out.rechunk(chunks)
+        tasks = _with_halos(array, axis, windows, times, plan, name)
+    graph = HighLevelGraph.from_collections(name, tasks, dependencies=[array])
+    meta = np.empty((0,) * (array.ndim + 1), np.float64)
+    return dsa.Array(graph, name, (*array.chunks, (windows.statistic.n_outputs,)), meta=meta)
 
 
 def _reach(plan: _plans.Plan, first: int, last: int) -> tuple[int, int]:
@@ -109,39 +108,46 @@ def _reach(plan: _plans.Plan, first: int, last: int) -> tuple[int, int]:
     return min(int(start[first]), first), max(int(end[last - 1]), last)
 
 
-def _piece(array: Any, axis: int, windows: Windows, times: Any, plan: _plans.Plan, first: int, last: int):
-    """The results of rows ``[first, last)``: from the slice of the input that their windows reach."""
-    lo, hi = _reach(plan, first, last)
-    source = array[(slice(None),) * axis + (slice(lo, hi),)]
-    if hi > lo:
-        source = source.rechunk({axis: hi - lo})
-    chunks = (
-        *source.chunks[:axis],
-        (last - first,),
-        *source.chunks[axis + 1 :],
-        (windows.statistic.n_outputs,),
-    )
-    return source.map_blocks(
-        _block,
-        axis,
-        windows,
-        None if times is None else times[lo:hi],
-        first - lo,
-        last - lo,
-        chunks=chunks,
-        new_axis=array.ndim,
-        dtype=np.float64,
-        meta=np.empty((0,) * (array.ndim + 1), np.float64),
-    )
+def _with_halos(array: Any, axis: int, windows: Windows, times: Any, plan: _plans.Plan, name: str) -> dict:
+    """The tasks of the output blocks: each from its input block and the slices of others that it reaches.
+
+    The slices are tasks of their own, so that a block sent to another worker is only the
+    part of it that the windows there need.
+    """
+    edges = np.cumsum([0, *array.chunks[axis]])
+    tasks: dict = {}
+    for index in np.ndindex(*array.numblocks):
+        i = index[axis]
+        first, last = int(edges[i]), int(edges[i + 1])
+        lo, hi = _reach(plan, first, last)
+        parts = []
+        for k in range(len(edges) - 1):
+            start, stop = max(lo, int(edges[k])), min(hi, int(edges[k + 1]))
+            if start >= stop:  # beyond the reach, or an empty chunk
+                continue
+            key = (array.name, *index[:axis], k, *index[axis + 1 :])
+            if k != i:
+                part = (slice(None),) * axis + (slice(start - edges[k], stop - edges[k]),)
+                tasks[(f"{name}-halo", *index, k)] = (operator.getitem, key, part)
+                key = (f"{name}-halo", *index, k)
+            parts.append(key)
+        shape = (*(array.chunks[d][index[d]] for d in range(array.ndim)), windows.statistic.n_outputs)
+        local_times = None if times is None else times[lo:hi]
+        tasks[(name, *index, 0)] = (_halo_block, parts, axis, windows, local_times, first - lo, shape)
+    return tasks
 
 
-def _block(block: np.ndarray, axis: int, windows: Windows, times: Any, first: int, last: int) -> np.ndarray:
-    """The results of rows ``[first, last)`` of ``block``, whose other rows are their halo."""
-    if first == last:
-        return np.empty((*block.shape[:axis], 0, *block.shape[axis + 1 :], windows.statistic.n_outputs))
-    out = apply(block, axis, windows, times)
-    # A copy: a view would keep the halo's results alive as long as the chunk's.
-    return np.ascontiguousarray(out[(slice(None),) * axis + (slice(first, last),)])
+def _halo_block(
+    parts: list[np.ndarray], axis: int, windows: Windows, times: Any, first: int, shape: tuple[int, ...]
+) -> np.ndarray:
+    """The results of a block from the parts of the input its windows reach, its own ``first`` rows in."""
+    if not parts or shape[axis] == 0:
+        return np.empty(shape)
+    rows = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=axis)
+    out = apply(rows, axis, windows, times)
+    kept = out[(slice(None),) * axis + (slice(first, first + shape[axis]),)]
+    # A view keeps the halo's results alive as long as the block's: copy where they are most of it.
+    return kept if 2 * shape[axis] >= out.shape[axis] else np.ascontiguousarray(kept)
 
 
 class _Streams:
@@ -181,31 +187,22 @@ def _stream_block(block: np.ndarray, axis: int, streams: _Streams) -> tuple[_Str
     return streams, np.moveaxis(out, -2, axis)
 
 
-def _carried(array: Any, axis: int, statistic: _statistics.Quantiles, min_count: int) -> Any:
-    """The expanding quantiles of a dask array: streaming states carried along the axis, chunk to chunk."""
-    import dask
-    import dask.array as dsa
-
-    blocks = array.to_delayed()
-    grid = np.empty(blocks.shape, dtype=object)
-    others = [range(count) for dimension, count in enumerate(blocks.shape) if dimension != axis]
-    for position in itertools.product(*others):
-        streams = _Streams(statistic, min_count)
-        for i in range(blocks.shape[axis]):
-            index = (*position[:axis], i, *position[axis:])
-            shape = tuple(array.chunks[dimension][k] for dimension, k in enumerate(index))
-            streams, out = dask.delayed(_stream_block, nout=2)(blocks[index], axis, streams)
-            grid[index] = dsa.from_delayed(out, (*shape, statistic.n_outputs), dtype=np.float64)
-    return _join(grid, 0)
-
-
-def _join(grid: np.ndarray, axis: int) -> Any:
-    """The dask arrays of an object array of blocks joined into one, its axes the blocks' first axes."""
-    import dask.array as dsa
-
-    if grid.ndim == 1:
-        return dsa.concatenate(list(grid), axis=axis)
-    return dsa.concatenate([_join(part, axis + 1) for part in grid], axis=axis)
+def _carried(array: Any, axis: int, statistic: _statistics.Quantiles, min_count: int, name: str) -> dict:
+    """The tasks of expanding quantiles: streaming states carried along the axis, block to block."""
+    tasks: dict = {}
+    for index in np.ndindex(*array.numblocks):
+        step = (f"{name}-step", *index)
+        if index[axis] == 0:
+            streams = _Streams(statistic, min_count)
+        else:  # the state the block before hands on
+            streams = (
+                operator.getitem,
+                (f"{name}-step", *index[:axis], index[axis] - 1, *index[axis + 1 :]),
+                0,
+            )
+        tasks[step] = (_stream_block, (array.name, *index), axis, streams)
+        tasks[(name, *index, 0)] = (operator.getitem, step, 1)
+    return tasks
 
 
 def hampel(values: Any, median: Any, mad: Any, n_sigmas: float, scale: float) -> dict[str, Any]:

@@ -391,13 +391,12 @@ def test_numpy_backed_is_the_pandas_accessor_column_by_column(case, call):
     ours = getattr(array.rollmed, method)({"time": window}, **options)
     if method == "hampel_details":
         ours = ours.to_array("field").transpose(..., "field")
-    extra = (
-        "quantile" if isinstance(options.get("q"), list) else "field" if method == "hampel_details" else None
-    )
-    expected = by_column(
-        array, "time", lambda s: getattr(s.rollmed, method)(window, **options), extra.get(method)
-    )
-    same_values(ours, expected)
+    extra = {"window": "quantile" if isinstance(options.get("q"), list) else None, "hampel_details": "field"}
+
+    def with_pandas(series):
+        return getattr(series.rollmed, method)(window, **options)
+
+    same_values(ours, by_column(array, "time", with_pandas, extra.get(method)))
 
 
 @pytest.fixture(scope="module")
