@@ -25,6 +25,7 @@ from sections import (
     startup,
     streaming,
     time_windows,
+    xarray_arrays,
 )
 
 SECTIONS: tuple[Section, ...] = (
@@ -45,5 +46,6 @@ SECTIONS: tuple[Section, ...] = (
     several_quantiles.SECTION,
     hampel.SECTION,
     first_calls.SECTION,
+    xarray_arrays.SECTION,
 )
 SECTION_NAMES = tuple(section.name for section in SECTIONS)
