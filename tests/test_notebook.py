@@ -11,6 +11,7 @@ REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = {
     "quickstart.ipynb": "the sample against its rolling median, the Hampel band and the spikes",
     "streaming.ipynb": "the raw stream against its streamed medians and quantile band",
+    "xarray.ipynb": "a station's raw series against its rolling median, band and Hampel flags",
 }
 
 
