@@ -168,8 +168,8 @@ def _on_dask(table, cube, repeat: int, in_memory: tuple[float, object]) -> list[
 
 # A fresh process measures its own peak resident set (see harness.RESIDENT_KIB_SOURCE) over
 # a dask-backed call reduced to one number, so that no result is ever whole in memory; the
-# input is drawn chunk by chunk too. The peak is reset after a warm-up on a small input, and
-# again before each run.
+# input is drawn chunk by chunk too. The peak is reset after a warm-up on a small input. One
+# process a run: memory freed by an earlier run would be reused unseen by the next.
 MEMORY_SNIPPET = """
 import dask
 import dask.array as dsa
@@ -187,32 +187,25 @@ def run(array, k):
     return float({expression}.mean().compute())
 
 run(lazy((300, 3, 3), 50), 11)  # imports, compiles
-peaks = []
-for rows, k in {runs}:
-    array = lazy({shape}, rows)
-    with open("/proc/self/clear_refs", "w") as clear_refs:
-        clear_refs.write("5")  # the peak starts again from what is resident now
-    before = resident_kib("VmRSS")
-    run(array, k)
-    peaks.append((resident_kib("VmHWM") - before) / 1024)
-print(*peaks)
+array = lazy({shape}, {rows})
+with open("/proc/self/clear_refs", "w") as clear_refs:
+    clear_refs.write("5")  # the peak starts again from what is resident now
+before = resident_kib("VmRSS")
+run(array, {k})
+print((resident_kib("VmHWM") - before) / 1024)
 """
 
 
 def _peaks(what: str, expression: str, shape: tuple[int, ...], runs: list[tuple[int, int]]) -> list[Peak]:
     """The peak memory of ``expression`` over ``shape`` for each (chunk rows, window) of ``runs``."""
-    code = MEMORY_SNIPPET.format(
-        resident_kib=RESIDENT_KIB_SOURCE, expression=expression, shape=shape, runs=runs
-    )
-    numbers = harness.run_python_numbers(code) or [None] * len(runs)
-    peaks = [
-        Peak(what, shape, rows, rows * int(np.prod(shape[1:])) * 4 / harness.MIB, k, mib)
-        for (rows, k), mib in zip(runs, numbers, strict=True)
-    ]
-    for peak in peaks:
-        print(
-            f"  peak memory, {what} {shape}, chunks of {peak.rows} rows, k = {peak.k}: {format_mib(peak.mib)}"
+    peaks = []
+    for rows, k in runs:
+        code = MEMORY_SNIPPET.format(
+            resident_kib=RESIDENT_KIB_SOURCE, expression=expression, shape=shape, rows=rows, k=k
         )
+        mib = harness.run_python(code)
+        peaks.append(Peak(what, shape, rows, rows * int(np.prod(shape[1:])) * 4 / harness.MIB, k, mib))
+        print(f"  peak memory, {what} {shape}, chunks of {rows} rows, k = {k}: {format_mib(mib)} MiB")
     return peaks
 
 
@@ -238,7 +231,7 @@ def run(settings: Settings, peers: Peers) -> Results:
     )
     if not settings.quick:  # (xarray compiles numbagg anew in each process: half a minute)
         shape = (cube_shape[0], SUBGRID, SUBGRID)
-        peaks += _peaks("xarray", "array.rolling(time=k).median()", shape, [(rows, 11), (rows, WINDOW)])
+        peaks += _peaks("xarray", "array.rolling(time=k).median()", shape, [(rows, WINDOW)])
     return Results(numbagg, cases, peaks)
 
 
