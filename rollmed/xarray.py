@@ -345,7 +345,7 @@ class RollmedDataArrayAccessor(_Rollmed):
         >>> details = da.rollmed.hampel_details(t=5)
         >>> details["outlier"].values
         array([False, False, False,  True, False, False, False])
-        >>> float(details["median"][3]), float(details["mad"][3])
+        >>> float(details["median"][3]), round(float(details["mad"][3]), 12)
         (1.1, 0.1)
         """
         options = (min_periods, center, closed)
