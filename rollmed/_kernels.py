@@ -272,26 +272,14 @@ def heap_buffer(cap_lo, cap_hi, tracked):
     return buffer
 
 
-def _key_view(block, values):  # pragma: no cover - replaced by the overload inside jitted code
-    pass
-
-
-@overload(_key_view)
-def _key_view_overload(block, values):
-    """A block of an int64 buffer as keys of the values' type: float64 bits or int64 itself."""
-    if isinstance(values.dtype, types.Float):
-        return lambda block, values: block.view(np.float64)
-    return lambda block, values: block
-
-
 @_inline
 def heap_state(buffer, values):
     """The named views of the state in ``buffer``, keys typed like ``values``."""
     cap_lo, cap_hi, tracked = buffer[_CAP_LO], buffer[_CAP_HI], buffer[_TRACKED]
     at = _HEADER
-    lo_keys = _key_view(buffer[at : at + cap_lo], values)
+    lo_keys = buffer[at : at + cap_lo].view(values.dtype)  # float64 bits, or int64 itself
     at += cap_lo
-    hi_keys = _key_view(buffer[at : at + cap_hi], values)
+    hi_keys = buffer[at : at + cap_hi].view(values.dtype)
     at += cap_hi
     n_pos_lo, n_pos_hi = (cap_lo, cap_hi) if tracked else (0, 0)
     lo_pos = buffer[at : at + n_pos_lo]
@@ -334,10 +322,9 @@ def heap_grow(buffer, cap_lo, cap_hi, values):
     return grown
 
 
-@_jit
 def heap_capacity(buffer):
-    """The capacities of a state's heaps, and the values it has seen."""
-    return buffer[_CAP_LO], buffer[_CAP_HI], buffer[_COUNTS + _NEXT_IN]
+    """The capacities of a state's heaps, and the positions it has seen (read in Python, not numba)."""
+    return int(buffer[_CAP_LO]), int(buffer[_CAP_HI]), int(buffer[_COUNTS + _NEXT_IN])
 
 
 def _flip(x):  # pragma: no cover - replaced by the overload inside jitted code
@@ -2002,11 +1989,12 @@ def _stream_readout(buffer):
     return Readout(q, buffer[STREAM_INTERPOLATION], buffer[STREAM_MIN_COUNT])
 
 
-@_jit
+@_no_refcount
 def stream_push(buffer, value):
     """Feed one value to the stream in ``buffer`` (a window of rows, or everything); its result.
 
-    The single-value path: one array and one float in, nothing allocated.
+    The single-value path: one array and one float in, nothing allocated, and no
+    reference counting (the views of the buffer would each pay atomic increments).
     """
     state = heap_state(buffer, buffer[:0].view(np.float64))
     position = state.counts[_NEXT_IN]
@@ -2015,7 +2003,7 @@ def stream_push(buffer, value):
     return _push_window(buffer, state, value, position, start)
 
 
-@_jit
+@_no_refcount
 def stream_push_in_time(buffer, times, value, tick):
     """Feed one value at time ``tick`` to a stream with a time window closed on the right; its result.
 
@@ -2061,10 +2049,9 @@ def ring_resized(times, capacity, first, stop):
     return resized
 
 
-@_jit
 def stream_held(buffer):
     """A time stream's positions seen and the start of its last window: what its ring holds."""
-    return buffer[_COUNTS + _NEXT_IN], buffer[STREAM_LAST_START]
+    return int(buffer[_COUNTS + _NEXT_IN]), int(buffer[STREAM_LAST_START])
 
 
 @_inline

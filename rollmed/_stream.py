@@ -249,7 +249,9 @@ class RollingMedian(Stream):
             total = self._seen() + n_new
             if self._window.kind == "time" and self._ring is not None:
                 seen, last_start = (int(value) for value in _kernels.stream_held(self._buffers[0]))
-                need = seen - last_start + n_new + 1  # the readings held, and every new one
+                # The readings held and every new one, twice over: room for as many again before
+                # the next look (a look costs a few microseconds; a value, a fraction of one).
+                need = 2 * (seen - last_start + n_new) + 1
             else:
                 need = {"rows": min(self._window.rows, total), "running": total, "time": width}[
                     self._window.kind
@@ -297,23 +299,22 @@ class RollingMedian(Stream):
         >>> stream.update(7.0)
         4.0
         """
-        if type(values) is float and self._fast == 1 and times is None:
-            # A per-value consumer's hot path, written out (0.3 us in all when the machine is quiet).
-            token = self._token
-            try:
-                token.pop()
-            except IndexError:
-                refuse_concurrent_use()
-            try:
-                if self._room > 0:
-                    self._room -= 1
-                else:
-                    self._make_room(1)
-                return self._push(self._buffers[0], values)
-            finally:
-                token.append(True)
-        if type(values) is float and self._fast == 2 and type(times) is pd.Timestamp:
-            return self._push_one_in_time(values, times)
+        if type(values) is float and self._fast:
+            # A per-value consumer's hot path, written out: every attribute read counts here.
+            if times is None and self._room > 2**60:  # a window of rows with all the room it needs
+                token = self._token
+                try:
+                    token.pop()
+                except IndexError:
+                    refuse_concurrent_use()
+                try:
+                    return self._push(self._buffers[0], values)
+                finally:
+                    token.append(True)
+            if times is None and self._fast == 1:
+                return self._push_one(values)
+            if type(times) is pd.Timestamp and self._fast == 2:
+                return self._push_one_in_time(values, times)
         unboxed = _values.unbox_stream(values, self.dtype)
         chunk = unboxed.values
         if chunk.ndim > 1:
@@ -324,6 +325,21 @@ class RollingMedian(Stream):
             unboxed = _values.Unboxed(chunk.reshape(1), valid, unboxed.unsigned)
         results = self._update_chunk(unboxed, times)
         return results[0] if scalar else results
+
+    def _push_one(self, value: float) -> float:
+        token = self._token
+        try:
+            token.pop()
+        except IndexError:
+            refuse_concurrent_use()
+        try:
+            if self._room > 0:
+                self._room -= 1
+            else:
+                self._make_room(1)
+            return self._push(self._buffers[0], value)
+        finally:
+            token.append(True)
 
     def _push_one_in_time(self, value: float, time: pd.Timestamp) -> float:
         tick = time.value
