@@ -6,16 +6,15 @@ accessor on its own rows together with the rows around it that its windows reach
 its *halo*: the tail of everything before it and, for centred windows, the head of
 everything after it. Halos are handed on from partition to partition, so a window
 may reach across any number of partitions, small or empty. The expanding median,
-which reaches back without bound, hands on its streaming state
-(:class:`rollmed.RollingMedian`) instead. Either way the result equals the pandas
-accessor's result on the whole data.
+which reaches back without bound, hands on its streaming state instead (one stream
+per group: :class:`rollmed._grouped.GroupedStreams`). Either way the result equals
+the pandas accessor's result on the whole data.
 
 Needs ``pip install "rollmed[dask]"``.
 """
 
 from __future__ import annotations
 
-import copy
 import operator
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,8 +26,8 @@ from dask import delayed
 from pandas.api.indexers import BaseIndexer
 
 from rollmed import _plans, _values
+from rollmed._grouped import GroupedStreams, MedianStreams
 from rollmed._compute import key_columns
-from rollmed._stream import RollingMedian
 
 # The columns of the blocks a Series is computed from: its values, and its keys under `by`.
 _VALUE, _KEY = "value", "key"
@@ -243,60 +242,28 @@ def _series_window(series, window, min_periods, center, q, interpolation, closed
     return _with_halos(blocks, meta, roll, reach, step or 1, series.divisions)
 
 
-class _GroupStreams:
-    """One stream per group of keys: the state a grouped running median carries across partitions."""
-
-    def __init__(self, min_periods: int | None, q: float, interpolation: str) -> None:
-        # Plain attributes, no closure: a dask worker process receives this pickled.
-        self._options = {"min_periods": min_periods, "q": q, "interpolation": interpolation}
-        self._streams: dict[Any, RollingMedian] = {}
-
-    def update(self, values: np.ndarray, keys: pd.DataFrame) -> np.ndarray:
-        """The results of the next ``values``, each fed to its key's stream; NaN for a missing key."""
-        out = np.full(len(values), np.nan)
-        groups = keys.reset_index(drop=True).groupby(list(keys.columns), sort=False, dropna=True)
-        for key, rows in groups.indices.items():
-            stream = self._streams.get(key)
-            if stream is None:
-                stream = self._streams[key] = RollingMedian(None, **self._options)
-            out[rows] = stream.update(values[rows])
-        return out
-
-
-def _expanding_step(part: pd.Series, stream: RollingMedian) -> tuple[RollingMedian, pd.Series]:
-    stream = stream.copy()  # a task never changes its input: dask may run it again
+def _carry_step(
+    part: pd.Series, keys: pd.Series | pd.DataFrame | None, streams: GroupedStreams
+) -> tuple[GroupedStreams, pd.Series]:
+    """A partition's running medians, and the streams to hand on to the next partition."""
+    streams = streams.copy()  # a task never changes its input: dask may run it again
     values = part.to_numpy(dtype=np.float64, na_value=np.nan)
-    return stream, pd.Series(stream.update(values), index=part.index, name=part.name)
-
-
-def _grouped_step(
-    part: pd.Series, keys: pd.Series | pd.DataFrame, streams: _GroupStreams
-) -> tuple[_GroupStreams, pd.Series]:
-    streams = copy.deepcopy(streams)  # a task never changes its input: dask may run it again
-    values = part.to_numpy(dtype=np.float64, na_value=np.nan)
-    keys = keys.to_frame() if isinstance(keys, pd.Series) else keys
-    return streams, pd.Series(streams.update(values, keys), index=part.index, name=part.name)
-
-
-def _carry(series: dd.Series, step: Any, first_state: Any, keys: Any = None) -> dd.Series:
-    """Run ``step`` partition after partition, each handing its state on to the next."""
-    parts = series.to_delayed()
-    key_parts = keys.to_delayed() if keys is not None else [None] * len(parts)
-    state, results = first_state, []
-    for part, key_part in zip(parts, key_parts, strict=True):
-        args = (part, state) if keys is None else (part, key_part, state)
-        state, result = delayed(step, nout=2)(*args)
-        results.append(result)
-    meta = pd.Series([], dtype=np.float64, name=series.name)
-    return dd.from_delayed(results, meta=meta, divisions=series.divisions, verify_meta=False)
+    _, results = streams.update(values, keys)  # no lag: every row's result, in order
+    return streams, pd.Series(results, index=part.index, name=part.name)
 
 
 def _series_expanding(series, min_periods, q, interpolation, keys=None):
-    # Made here even for groups, so that a bad argument fails now and not on a worker.
-    stream = RollingMedian(None, min_periods=min_periods, q=q, interpolation=interpolation)
-    if keys is not None:  # a running median per group: one stream per key, carried along
-        return _carry(series, _grouped_step, _GroupStreams(min_periods, q, interpolation), keys=keys)
-    return _carry(series, _expanding_step, stream)
+    """Run the streams partition after partition, each handing its state on to the next."""
+    # Made here, so that a bad argument fails now and not on a worker.
+    streams = GroupedStreams(MedianStreams(None, min_periods=min_periods, q=q, interpolation=interpolation))
+    parts = series.to_delayed()
+    key_parts = keys.to_delayed() if keys is not None else [None] * len(parts)
+    results = []
+    for part, key_part in zip(parts, key_parts, strict=True):
+        streams, result = delayed(_carry_step, nout=2)(part, key_part, streams)
+        results.append(result)
+    meta = pd.Series([], dtype=np.float64, name=series.name)
+    return dd.from_delayed(results, meta=meta, divisions=series.divisions, verify_meta=False)
 
 
 @dd.extensions.register_series_accessor("rollmed")
