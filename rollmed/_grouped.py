@@ -16,19 +16,18 @@ piece. A fixed window's group keeps at most its last ``window - 1`` values eithe
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 
-from rollmed import _plans, _values
-from rollmed import accessor as _accessor  # noqa: F401  (run_groups calls the .rollmed accessor)
-from rollmed._stream import RollingMedian
-
 # A group keeps up to this many values itself before it gets a stream: one stream call
 # (about 25 us) costs as much as recomputing some 500 values in a vectorised call.
 MOST_HELD = 512
+# Rows copied at a time where the rows held are copied (the held rows may be many).
+_BLOCK = 1 << 16
+# A group's number: 4 bytes a row held (two billion groups would not fit in memory anyway).
+GROUP_NUMBER = np.int32
 
 
 class Stream(Protocol):
@@ -53,109 +52,59 @@ class StreamFactory(Protocol):
     def missing(self, n: int) -> Any:
         """``n`` missing values, of the kind streams take and give."""
 
-    def run_groups(self, values: Any, codes: np.ndarray, lag: int) -> Any:
-        """The results of ``values``, each group (of ``codes``) fed to a new stream of its own.
+    def run_groups(self, values: Any, groups: np.ndarray, lag: int) -> Any:
+        """The results of ``values``, each group fed to a new stream of its own.
 
-        With ``lag`` > 0 a row's result is its group's trailing result ``lag`` rows
-        later, the group continued by missing values.
+        ``groups`` numbers the groups from 0, a group's rows in order. With ``lag`` > 0 a
+        row's result is its group's trailing result ``lag`` rows later, the group
+        continued by missing values.
         """
 
 
-@dataclass(frozen=True)
-class MedianStreams:
-    """Rolling median (or quantile) streams: :class:`rollmed.RollingMedian` with these arguments.
+class _Numbering:
+    """Numbers for the distinct values of one key column, a value keeping its number.
 
-    Parameters
-    ----------
-    window : int, optional
-        The window in rows; None for the running median.
-    min_periods, q, interpolation, dtype
-        As for :class:`rollmed.RollingMedian`; the arguments are checked here.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from rollmed._grouped import MedianStreams
-    >>> streams = MedianStreams(3, min_periods=1)
-    >>> streams().update([1.0, 3.0, 2.0]).tolist()
-    [1.0, 2.0, 2.0]
-    >>> streams.run_groups(np.array([1.0, 5.0, 3.0]), np.array([0, 1, 0]), 0).tolist()
-    [1.0, 5.0, 2.0]
+    The values seen are kept sorted beside their numbers (12 bytes a value, where a dict
+    took 75), so that a piece's values are looked up in ``log`` time each; values that
+    do not sort together (objects of mixed types) are numbered through a dict instead.
+    Equal as ``==`` finds them, as pandas' factorize does.
     """
 
-    window: int | None
-    min_periods: int | None = None
-    q: float = 0.5
-    interpolation: str = "linear"
-    dtype: str = "float64"
-    _prototype: RollingMedian = field(init=False, repr=False, compare=False)
+    def __init__(self) -> None:
+        self.count = 0
+        self._sorted: np.ndarray | None = None  # the values seen, sorted
+        self._numbers = np.zeros(0, GROUP_NUMBER)  # theirs, in the same order
+        self._by_value: dict[Any, int] | None = None
 
-    def __post_init__(self) -> None:
-        # Made now, so that a bad argument fails here; copying it is ten times faster than a new one.
-        prototype = RollingMedian(
-            self.window, min_periods=self.min_periods, q=self.q, interpolation=self.interpolation,
-            dtype=self.dtype,
-        )  # fmt: skip
-        object.__setattr__(self, "_prototype", prototype)
+    def of(self, values: np.ndarray) -> np.ndarray:
+        """The numbers of distinct ``values``; new ones get the next numbers, in order."""
+        if self._by_value is None:
+            try:
+                return self._look_up(values)
+            except TypeError:  # values that do not compare: a dict from now on
+                seen = [] if self._sorted is None else self._sorted.tolist()
+                self._by_value = dict(zip(seen, self._numbers.tolist(), strict=True))
+        known = self._by_value
+        numbers = [known.setdefault(value, len(known)) for value in values.tolist()]
+        self.count = len(known)
+        return np.asarray(numbers, GROUP_NUMBER)
 
-    @classmethod
-    def for_column(
-        cls, dtype: Any, window: int | None, min_periods: int | None, q: float, interpolation: str
-    ) -> MedianStreams:
-        """Streams for a column of ``dtype``: exact integers where the accessor gives them, else float64.
-
-        Examples
-        --------
-        >>> from rollmed._grouped import MedianStreams
-        >>> MedianStreams.for_column("uint64", 3, None, 0.5, "lower").dtype
-        'uint64'
-        >>> MedianStreams.for_column("int64", 3, None, 0.5, "linear").dtype
-        'float64'
-        """
-        unboxed = _values.unbox_series(pd.Series([], dtype=dtype), interpolation)
-        kind = ("uint64" if unboxed.unsigned else "int64") if unboxed.exact else "float64"
-        return cls(window, min_periods, q, interpolation, kind)
-
-    @property
-    def history(self) -> int | None:
-        """The number of latest values that decide every later result: ``window - 1``."""
-        return None if self.window is None else self.window - 1
-
-    @property
-    def centre_lag(self) -> int:
-        """How many rows after its own a centred window's result is known: the rows it reaches ahead."""
-        return 0 if self.window is None else _plans.fixed_offsets(self.window, True, None)[1] - 1
-
-    def __call__(self) -> RollingMedian:
-        """A new stream."""
-        return self._prototype.copy()
-
-    def values_of(self, column: pd.Series) -> Any:
-        """A column's values as the streams take them: float64, or masked integers."""
-        if self.dtype == "float64":
-            return column.to_numpy(dtype=np.float64, na_value=np.nan)
-        return pd.array(column, dtype="UInt64" if self.dtype == "uint64" else "Int64")
-
-    def missing(self, n: int) -> Any:
-        """``n`` missing values: NaN, or masked integers."""
-        if self.dtype == "float64":
-            return np.full(n, np.nan)
-        return pd.arrays.IntegerArray(np.zeros(n, self.dtype), np.ones(n, np.bool_))
-
-    def run_groups(self, values: Any, codes: np.ndarray, lag: int) -> Any:
-        """Each group's results as its own stream gives them, from the pandas accessor; centred for a lag."""
-        if lag not in (0, self.centre_lag):
-            raise ValueError(f"a median stream's results come 0 or {self.centre_lag} rows late, not {lag}")
-        series = pd.Series(values, copy=False)
-        quantile = {"q": self.q, "interpolation": self.interpolation}
-        if self.window is None:
-            min_periods = 1 if self.min_periods is None else self.min_periods
-            result = series.rollmed.expanding(min_periods, **quantile, by=codes)
-        else:
-            result = series.rollmed.window(
-                self.window, min_periods=self.min_periods, center=lag > 0, **quantile, by=codes
-            )
-        return result.to_numpy() if self.dtype == "float64" else result.array
+    def _look_up(self, values: np.ndarray) -> np.ndarray:
+        seen = values[:0] if self._sorted is None else self._sorted
+        place = np.searchsorted(seen, values)
+        at = np.minimum(place, max(len(seen) - 1, 0))
+        found = (place < len(seen)) & (seen[at] == values) if len(seen) else np.zeros(len(values), np.bool_)
+        numbers = np.empty(len(values), GROUP_NUMBER)
+        numbers[found] = self._numbers[at[found]]
+        new = np.flatnonzero(~found)
+        numbers[new] = self.count + np.arange(len(new))
+        if len(new) or self._sorted is None:
+            order = np.argsort(values[new], kind="stable")
+            where = np.searchsorted(seen, values[new][order])
+            self._sorted = np.insert(seen, where, values[new][order])
+            self._numbers = np.insert(self._numbers, where, numbers[new][order])
+            self.count += len(new)
+        return numbers
 
 
 class GroupKeys:
@@ -176,17 +125,16 @@ class GroupKeys:
     """
 
     def __init__(self) -> None:
-        self._columns: list[dict[Any, int]] = []  # each key column's values, numbered
+        self._columns: list[_Numbering] = []  # each key column's values so far
         self._combinations: dict[tuple[int, ...], int] = {}  # with several columns
 
     def codes(self, keys: pd.Series | pd.DataFrame | None, n: int) -> np.ndarray:
-        """The group number of each of ``n`` rows: all 0 without keys."""
+        """The group number (int32) of each of ``n`` rows: all 0 without keys."""
         if keys is None:
-            return np.zeros(n, np.int64)
-        frame = keys.to_frame() if isinstance(keys, pd.Series) else keys
-        while len(self._columns) < frame.shape[1]:
-            self._columns.append({})
-        numbers = [self._number(self._columns[j], frame.iloc[:, j]) for j in range(frame.shape[1])]
+            return np.zeros(n, GROUP_NUMBER)
+        if isinstance(keys, pd.Series):
+            return self._number(0, keys)
+        numbers = [self._number(j, keys.iloc[:, j]) for j in range(keys.shape[1])]
         if len(numbers) == 1:
             return numbers[0]
         rows = np.stack(numbers, axis=1)
@@ -194,36 +142,64 @@ class GroupKeys:
         combinations, inverse = np.unique(rows[keyed], axis=0, return_inverse=True)
         known = self._combinations
         found = [known.setdefault(tuple(row), len(known)) for row in combinations.tolist()]
-        codes = np.full(n, -1, np.int64)
-        codes[keyed] = np.asarray(found, np.int64)[inverse.reshape(-1)]
+        codes = np.full(n, -1, GROUP_NUMBER)
+        codes[keyed] = np.asarray(found, GROUP_NUMBER)[inverse.reshape(-1)]
         return codes
 
-    @staticmethod
-    def _number(known: dict[Any, int], column: pd.Series) -> np.ndarray:
+    def _number(self, j: int, column: pd.Series) -> np.ndarray:
+        """The numbers of a key column's values, -1 for a missing one (pandas' factorize finds them)."""
         local, uniques = pd.factorize(column, use_na_sentinel=True)
-        # One dict look-up per distinct key of the piece, not per row; -1 (no key) reads the last, -1.
-        found = [known.setdefault(key, len(known)) for key in uniques]
-        return np.array([*found, -1], np.int64)[local]
+        while len(self._columns) <= j:
+            self._columns.append(_Numbering())
+        numbers = self._columns[j].of(np.asarray(uniques.to_numpy()))
+        return np.append(numbers, GROUP_NUMBER(-1))[local]
 
 
 class _Rows:
-    """Rows held or fed: their group, their number (from the first row fed) and their values."""
+    """Rows held or fed: their group, their number (from the first row fed) and their values.
 
-    def __init__(self, codes: np.ndarray, rows: np.ndarray, values: Any) -> None:
+    ``rows`` is None where no row number is needed (held rows without a lag: they wait for nothing).
+    """
+
+    def __init__(self, codes: np.ndarray, rows: np.ndarray | None, values: Any) -> None:
         self.codes = codes
         self.rows = rows
         self.values = values
 
     def take(self, where: np.ndarray) -> _Rows:
-        return _Rows(self.codes[where], self.rows[where], self.values[where])
+        return _Rows(self.codes[where], None if self.rows is None else self.rows[where], self.values[where])
 
-    @staticmethod
-    def concat(parts: list[_Rows]) -> _Rows:
-        return _Rows(
-            np.concatenate([part.codes for part in parts]),
-            np.concatenate([part.rows for part in parts]),
-            concat_values([part.values for part in parts]),
-        )
+    def numbers(self) -> np.ndarray:
+        """The row numbers, -1 where they are not kept."""
+        return np.full(len(self.codes), -1, np.int64) if self.rows is None else self.rows
+
+    def then(self, added: _Rows) -> _Rows:
+        """These rows, then ``added``'s."""
+        rows = None
+        if self.rows is not None or added.rows is not None:
+            rows = np.concatenate([self.numbers(), added.numbers()])
+        codes = np.concatenate([self.codes, added.codes])
+        return _Rows(codes, rows, concat_values([self.values, added.values]))
+
+    def but(self, gone: np.ndarray, added: _Rows, numbered: bool) -> _Rows:
+        """These rows but the ``gone`` ones, then ``added``'s: each array made once (it may be large)."""
+        keep = ~gone
+        count = int(np.count_nonzero(keep))
+
+        def joined(mine: Any, theirs: Any) -> Any:
+            if not (isinstance(mine, np.ndarray) and isinstance(theirs, np.ndarray)):
+                return concat_values([mine[keep], theirs])
+            out = np.empty(count + len(theirs), mine.dtype)
+            done = 0
+            for start in range(0, len(mine), _BLOCK):  # a block at a time: no copy of the whole
+                block = mine[start : start + _BLOCK][keep[start : start + _BLOCK]]
+                out[done : done + len(block)] = block
+                done += len(block)
+            out[count:] = theirs
+            return out
+
+        rows = joined(self.numbers(), added.numbers()) if numbered else None
+        return _Rows(joined(self.codes, added.codes), rows, joined(self.values, added.values))
 
 
 def concat_values(pieces: list[Any]) -> Any:
@@ -233,10 +209,17 @@ def concat_values(pieces: list[Any]) -> Any:
     return pd.concat([pd.Series(piece, copy=False) for piece in pieces], ignore_index=True).array
 
 
+def _numbered(codes: np.ndarray) -> np.ndarray:
+    """Sorted group numbers renumbered 0, 1, 2... in order."""
+    return np.concatenate([np.zeros(min(len(codes), 1), np.int64), np.cumsum(codes[1:] != codes[:-1])])
+
+
 def _segments(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Where each run of equal ``codes`` starts, and its length (codes sorted by group)."""
-    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(codes) else np.empty(0, np.int64)
-    return starts, np.diff(np.r_[starts, len(codes)])
+    if not len(codes):
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    starts = np.flatnonzero(np.concatenate([[True], codes[1:] != codes[:-1]]))
+    return starts, np.diff(np.append(starts, len(codes)))
 
 
 class GroupedStreams:
@@ -245,7 +228,7 @@ class GroupedStreams:
     Parameters
     ----------
     factory : StreamFactory
-        Makes the streams (and computes many small groups at once): :class:`MedianStreams`.
+        Makes the streams (and computes many small groups at once): :class:`rollmed._factories.MedianStreams`.
     lag : int, default 0
         A row's result is its group's trailing result ``lag`` rows later (a centred
         window's ``(window - 1) // 2``); the last rows of each group get theirs from
@@ -257,7 +240,8 @@ class GroupedStreams:
     --------
     >>> import numpy as np
     >>> import pandas as pd
-    >>> from rollmed._grouped import GroupedStreams, MedianStreams
+    >>> from rollmed._factories import MedianStreams
+    >>> from rollmed._grouped import GroupedStreams
     >>> streams = GroupedStreams(MedianStreams(None))  # running medians per key
     >>> rows, results = streams.update(np.array([1.0, 10.0, 3.0]), pd.Series(["a", "b", "a"]))
     >>> rows.tolist(), results.tolist()
@@ -279,7 +263,8 @@ class GroupedStreams:
         self._streams: dict[int, Stream] = {}
         # Each group's last rows: those still waiting for a result and, for a group
         # without a stream, the values that decide its next results.
-        self._held = _Rows(np.zeros(0, np.int64), np.zeros(0, np.int64), factory.missing(0))
+        numbers = np.zeros(0, np.int64) if lag else None
+        self._held = _Rows(np.zeros(0, GROUP_NUMBER), numbers, factory.missing(0))
 
     def copy(self) -> GroupedStreams:
         """An independent copy, to resume from later."""
@@ -308,16 +293,18 @@ class GroupedStreams:
         self._make_room(int(codes.max(initial=-1)) + 1)
         keyed = codes >= 0
         unkeyed = np.flatnonzero(~keyed)
-        table, fresh = self._gather(_Rows(codes, rows, values).take(keyed))
-        trailing = self._trailing(table, fresh)
-        done_rows, done = self._resolve(table, fresh, trailing)
-        self._hold(table, fresh)
+        new = _Rows(codes, rows, values)
+        table, fresh, gathered = self._gather(new if not len(unkeyed) else new.take(keyed))
+        done_rows, done = self._resolve(table, fresh, self._trailing(table, fresh))
+        self._hold(table, fresh, gathered)
         return self._in_order([rows[unkeyed], done_rows], [self._factory.missing(len(unkeyed)), done])
 
     def finish(self) -> tuple[np.ndarray, Any]:
         """The rows still waiting for a result (with a lag) and their results, as ``update`` gives them."""
         held = self._held.take(np.argsort(self._held.codes, kind="stable"))
         self._held = held.take(np.zeros(0, np.int64))
+        if held.rows is None:
+            held.rows = held.numbers()
         if not self._lag or not len(held.codes):
             return np.zeros(0, np.int64), self._factory.missing(0)
         starts, lengths = _segments(held.codes)
@@ -327,7 +314,9 @@ class GroupedStreams:
         own = self._streamed[held.codes]
         if (~own).any():
             # The kept values cover every waiting row's window: a centred run over them.
-            results[~own] = self._factory.run_groups(held.values[~own], held.codes[~own], self._lag)
+            results[~own] = self._factory.run_groups(
+                held.values[~own], _numbered(held.codes[~own]), self._lag
+            )
         window = self._factory.history + 1
         for group in np.flatnonzero(self._streamed[held.codes[starts]]):
             end, count = starts[group] + lengths[group], waiting[group]
@@ -346,28 +335,32 @@ class GroupedStreams:
     def _make_room(self, groups: int) -> None:
         if groups > len(self._seen):
             grow = max(groups, 2 * len(self._seen)) - len(self._seen)
-            self._seen = np.r_[self._seen, np.zeros(grow, np.int64)]
-            self._streamed = np.r_[self._streamed, np.zeros(grow, np.bool_)]
+            self._seen = np.append(self._seen, np.zeros(grow, np.int64))
+            self._streamed = np.append(self._streamed, np.zeros(grow, np.bool_))
 
-    def _gather(self, new: _Rows) -> tuple[_Rows, np.ndarray]:
-        """The held rows of the groups in ``new`` and ``new``'s rows, by group; which rows are new."""
+    def _gather(self, new: _Rows) -> tuple[_Rows, np.ndarray, np.ndarray]:
+        """The held rows of the groups in ``new``, then ``new``'s rows, by group.
+
+        Also which of those rows are new, and which held rows were taken.
+        """
         present = np.zeros(len(self._seen), np.bool_)
         present[new.codes] = True
-        theirs = present[self._held.codes]
-        old = self._held.take(theirs)
-        self._held = self._held.take(~theirs)
-        table = _Rows.concat([old, new])
+        gathered = present[self._held.codes]
+        old = self._held.take(gathered)
+        table = old.then(new)
         # Stable: a group's held rows come before its new ones, each in row order.
         order = np.argsort(table.codes, kind="stable")
-        fresh = np.r_[np.zeros(len(old.codes), np.bool_), np.ones(len(new.codes), np.bool_)]
-        return table.take(order), fresh[order]
+        fresh = np.arange(len(table.codes)) >= len(old.codes)
+        return table.take(order), fresh[order], gathered
 
     def _trailing(self, table: _Rows, fresh: np.ndarray) -> Any:
         """The trailing result at each new row (missing at the held ones)."""
-        results = self._factory.missing(len(table.codes))
         own = self._streamed[table.codes]
-        if (~own).any():
-            results[~own] = self._factory.run_groups(table.values[~own], table.codes[~own], 0)
+        if not own.any():  # no group has a stream of its own: one call for all
+            return self._factory.run_groups(table.values, _numbered(table.codes), 0)
+        results = self._factory.missing(len(table.codes))
+        if not own.all():
+            results[~own] = self._factory.run_groups(table.values[~own], _numbered(table.codes[~own]), 0)
         fed = np.flatnonzero(own & fresh)
         starts, lengths = _segments(table.codes[fed])
         for start, length in zip(starts, lengths, strict=True):
@@ -384,8 +377,11 @@ class GroupedStreams:
         new = new[position[new] >= self._lag]
         return table.rows[new - self._lag], trailing[new]
 
-    def _hold(self, table: _Rows, fresh: np.ndarray) -> None:
-        """Keep each group's last rows; a group that outgrows ``most_held`` gets a stream."""
+    def _hold(self, table: _Rows, fresh: np.ndarray, gathered: np.ndarray) -> None:
+        """Keep each group's last rows, in place of its ``gathered`` ones.
+
+        A group that outgrows ``most_held`` gets a stream of its own.
+        """
         starts, lengths = _segments(table.codes)
         codes = table.codes[starts]
         if len(starts):
@@ -400,9 +396,15 @@ class GroupedStreams:
             self._streamed[code] = True
         keep = np.where(self._streamed[codes], np.minimum(lengths, self._lag), decisive)
         kept = np.arange(len(table.codes)) >= np.repeat(starts + lengths - keep, lengths)
-        self._held = _Rows.concat([self._held, table.take(kept)])
+        self._held = self._held.but(gathered, table.take(kept), numbered=self._lag > 0)
 
     def _in_order(self, rows: list[np.ndarray], results: list[Any]) -> tuple[np.ndarray, Any]:
+        """Rows and their results, by row number (each row once)."""
         rows_, results_ = np.concatenate(rows), concat_values(results)
+        if len(rows_) and rows_.max() - rows_.min() + 1 == len(rows_):  # every row of a range: put in place
+            first = rows_.min()
+            ordered = self._factory.missing(len(rows_))
+            ordered[rows_ - first] = results_
+            return np.arange(first, first + len(rows_)), ordered
         order = np.argsort(rows_, kind="stable")
         return rows_[order], results_[order]

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rollmed._grouped import GroupedStreams, GroupKeys, MedianStreams
+from rollmed._factories import MedianStreams
+from rollmed._grouped import GroupedStreams, GroupKeys
 
 
 @st.composite
