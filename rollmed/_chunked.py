@@ -1,126 +1,139 @@
-"""Files larger than memory: read in chunks, fed through streaming states, written as they come.
+"""Files larger than memory: rolling medians of a table fed a chunk at a time.
 
-Peak memory follows the chunk size, not the file size, and the result equals the
-one-shot result: a trailing window is a :class:`rollmed.RollingMedian` per column (per
-group with ``by``); a centred window is the same trailing window read ``(window - 1) //
-2`` rows later, with missing values fed past the end of the file.
+:class:`ChunkedRolling` takes the chunks of a table in order and gives back its rows
+with their results as soon as they are known, in the table's order, equal to the
+one-shot results. Each column is a :class:`rollmed._grouped.GroupedStreams` (one group
+without ``by``); a centred window's result is its group's trailing result ``(window -
+1) // 2`` rows later, so a row waits for that many more rows of its group, or the end.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from rollmed import _plans
-from rollmed._plans import group_order
-from rollmed._stream import RollingMedian
+from rollmed._grouped import GroupedStreams, StreamFactory, concat_values
 
 
-class _LaggedGroup:
-    """One group's streams (one per column) and its rows still waiting for a result.
+@dataclass(frozen=True)
+class RollingColumn:
+    """A result to add: the rolling statistic of column ``source``, as column ``name``."""
 
-    With a centred window a row's result is its group's trailing result ``lag`` rows
-    later; the first ``lag`` trailing results of a group belong to no row.
+    source: Any
+    name: Any
+    factory: StreamFactory  # the streams, and how they take the column's values (``values_of``)
+
+
+class _Pending:
+    """The rows fed and not yet given back, in order, and their results so far.
+
+    The results of the waiting rows sit in arrays that double as they fill, so that a
+    long wait (a centred window of a million rows) costs no copy a chunk.
     """
 
-    def __init__(self, make_stream: Any, columns: list[str], lag: int) -> None:
-        self.streams = {column: make_stream() for column in columns}
-        self.waiting = np.empty(0, np.int64)  # row numbers, in the group's order
-        self.skip = lag
+    def __init__(self, columns: Sequence[RollingColumn]) -> None:
+        self.first_row = 0  # the number of the first waiting row
+        self.size = 0
+        self.frames: deque[pd.DataFrame] = deque()
+        self.empty: pd.DataFrame | None = None
+        self.results = {column.name: column.factory.missing(0) for column in columns}
+        self.known = np.zeros(0, np.bool_)
+        self._missing = {column.name: column.factory.missing for column in columns}
 
-    def feed(self, rows: np.ndarray, values_of: dict[str, np.ndarray], results: dict[str, np.ndarray],
-             first_row: int) -> np.ndarray:  # fmt: skip
-        """Feed the group's next values (of ``rows``); write the results they resolve; those rows."""
-        self.waiting = np.concatenate([self.waiting, rows])
-        n_fed = len(next(iter(values_of.values())))
-        dropped = min(self.skip, n_fed)
-        self.skip -= dropped
-        resolved, self.waiting = self.waiting[: n_fed - dropped], self.waiting[n_fed - dropped :]
-        for column, stream in self.streams.items():
-            results[column][resolved - first_row] = stream.update(values_of[column])[dropped:]
-        return resolved
+    def add(self, frame: pd.DataFrame) -> None:
+        if self.empty is None:
+            self.empty = frame.iloc[:0]  # what no rows look like
+        self.frames.append(frame)
+        self.size += len(frame)
+        if self.size > len(self.known):
+            room = max(self.size, 2 * len(self.known)) - len(self.known)
+            self.known = np.append(self.known, np.zeros(room, np.bool_))
+            for name, results in self.results.items():
+                self.results[name] = concat_values([results, self._missing[name](room)])
 
+    def settle(self, name: Any, rows: np.ndarray, results: Any) -> None:
+        where = rows - self.first_row
+        self.results[name][where] = results
+        self.known[where] = True
 
-def rolling_chunks(
-    chunks: Iterator[pd.DataFrame],
-    columns: list[str],
-    window: int,
-    min_periods: int | None,
-    center: bool,
-    q: float,
-    interpolation: str,
-    by: str | None,
-) -> Iterator[pd.DataFrame]:
-    """Each chunk with a column ``C_rollmed`` per column ``C``, as the whole file would give.
-
-    Rows go out in the file's order as soon as their results are known: at once for a
-    trailing window; for a centred one, once their group has ``(window - 1) // 2``
-    more rows (or the file ends, and the windows are cut short as pandas clips them).
-    A group that pauses holds back the rows after its own until it goes on.
-    """
-    lag = _plans.fixed_offsets(window, center, None)[1] - 1  # the rows after each row its window takes
-
-    def make_stream() -> RollingMedian:
-        return RollingMedian(window, min_periods=min_periods, q=q, interpolation=interpolation)
-
-    groups: dict[Any, _LaggedGroup] = {}
-    pending: list[pd.DataFrame] = []  # rows read but not written, in order
-    results = {column: np.empty(0) for column in columns}  # theirs, NaN until resolved
-    resolved = np.empty(0, np.bool_)
-    first_row = 0  # the row number of the first pending row
-    next_row = 0
-
-    def feed_group(key: Any, rows: np.ndarray, values_of: dict[str, np.ndarray]) -> None:
-        group = groups.get(key)
-        if group is None:
-            group = groups[key] = _LaggedGroup(make_stream, columns, lag)
-        resolved[group.feed(rows, values_of, results, first_row) - first_row] = True
-
-    def ready() -> pd.DataFrame | None:
-        nonlocal pending, resolved, first_row
-        n_ready = len(resolved) if resolved.all() else int(np.argmin(resolved))
-        if n_ready == 0:
-            return None
-        rows = (
-            pd.concat(pending, ignore_index=True) if len(pending) > 1 else pending[0].reset_index(drop=True)
-        )
-        done = rows.iloc[:n_ready].copy()
-        for column in columns:
-            done[f"{column}_rollmed"] = results[column][:n_ready]
-            results[column] = results[column][n_ready:]
-        pending = [rows.iloc[n_ready:]] if n_ready < len(rows) else []
-        resolved = resolved[n_ready:]
-        first_row += n_ready
+    def take_ready(self) -> pd.DataFrame:
+        """The leading rows whose results are all known, with their results."""
+        known = self.known[: self.size]
+        ready = self.size if known.all() else int(np.argmin(known))
+        frames, left = [], ready
+        while self.frames and left >= len(self.frames[0]):
+            left -= len(self.frames[0])
+            frames.append(self.frames.popleft())
+        if left:
+            frames.append(self.frames[0].iloc[:left])
+            self.frames[0] = self.frames[0].iloc[left:]
+        frames = [frame for frame in frames if len(frame)] or [self.empty]
+        done = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0].reset_index(drop=True)
+        for name, results in self.results.items():
+            done[name] = results[:ready]
+            self.results[name] = results[ready:]
+        self.known = self.known[ready:]
+        self.first_row += ready
+        self.size -= ready
         return done
 
-    for chunk in chunks:
-        rows = np.arange(next_row, next_row + len(chunk))
-        next_row += len(chunk)
-        pending.append(chunk)
-        for column in columns:
-            results[column] = np.concatenate([results[column], np.full(len(chunk), np.nan)])
-        resolved = np.concatenate([resolved, np.zeros(len(chunk), np.bool_)])
-        values_of = {column: chunk[column].to_numpy(dtype=np.float64, na_value=np.nan) for column in columns}
-        if by is None:
-            feed_group(None, rows, values_of)
-        else:
-            codes, keys = pd.factorize(chunk[by], use_na_sentinel=True)
-            resolved[rows[codes < 0] - first_row] = True  # no group: no result
-            order, segments = group_order(codes)
-            for number, key in enumerate(keys):
-                members = order[segments[number] : segments[number + 1]]
-                feed_group(key, rows[members], {column: v[members] for column, v in values_of.items()})
-        done = ready()
-        if done is not None:
-            yield done
-    if lag:
-        # Past the end of the file each group's last windows are cut short.
-        padding = {column: np.full(lag, np.nan) for column in columns}
-        for key in list(groups):
-            feed_group(key, np.empty(0, np.int64), padding)
-        done = ready()
-        if done is not None:
-            yield done
+
+class ChunkedRolling:
+    """Rolling statistics of a table fed a chunk at a time; its rows back with results, in order.
+
+    Parameters
+    ----------
+    columns : sequence of RollingColumn
+        The results to add, each from a column of the chunks.
+    by : column name, optional
+        Roll within the groups of rows with equal values of this column.
+    lag : int, default 0
+        Give a row the trailing result of its group ``lag`` rows later: a centred
+        window's ``(window - 1) // 2``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from rollmed._chunked import ChunkedRolling, RollingColumn
+    >>> from rollmed._factories import MedianStreams
+    >>> streams = MedianStreams(3, min_periods=1)
+    >>> rolling = ChunkedRolling([RollingColumn("x", "m", streams)], lag=streams.centre_lag)
+    >>> rolling.feed(pd.DataFrame({"x": [1.0, 5.0]}))["m"].tolist()
+    [3.0]
+    >>> rolling.feed(pd.DataFrame({"x": [2.0]}))["m"].tolist()
+    [2.0]
+    >>> rolling.finish()["m"].tolist()
+    [3.5]
+    """
+
+    def __init__(self, columns: Sequence[RollingColumn], by: Any = None, lag: int = 0) -> None:
+        self._columns = list(columns)
+        self._by = by
+        self._streams = {column.name: GroupedStreams(column.factory, lag) for column in self._columns}
+        self._pending = _Pending(self._columns)
+
+    def feed(self, chunk: pd.DataFrame) -> pd.DataFrame:
+        """Feed the next rows; the rows whose results are now known (perhaps none), in order.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The chunk's columns and one column per result.
+        """
+        self._pending.add(chunk)
+        keys = None if self._by is None else chunk[self._by]
+        for column in self._columns:
+            values = column.factory.values_of(chunk[column.source])
+            self._pending.settle(column.name, *self._streams[column.name].update(values, keys))
+        return self._pending.take_ready()
+
+    def finish(self) -> pd.DataFrame:
+        """The rows still waiting after the last chunk, with their results, as :meth:`feed` gives them."""
+        for column in self._columns:
+            self._pending.settle(column.name, *self._streams[column.name].finish())
+        return self._pending.take_ready()

@@ -1,62 +1,60 @@
-"""The command line, ``python -m rollmed``: a demo on the bundled sample, or rolling medians of a file.
+"""The command line, ``python -m rollmed``: the parser, the file mode, one-line errors.
 
 Every expected failure (a missing file, a bad argument, a column that is not numeric...)
 is reported as one line ``rollmed: error: ...`` on stderr with a non-zero exit status;
-a traceback means a bug.
+a traceback means a bug. Arguments are checked by rollmed's own checks
+(:mod:`rollmed._checks`), their errors restated with the options' names. Ctrl-C,
+SIGTERM and SIGHUP stop a run alike: no output file is left unless it is complete.
+Files are read and written by :mod:`rollmed._files`; the demo is :mod:`rollmed._demo`.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib.resources
+import itertools
 import os
+import signal
 import sys
-import tempfile
-import time
-from collections.abc import Callable, Iterator, Sequence
+import threading
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import NoReturn, TextIO
+from typing import Any, NoReturn
 
 import numpy as np
 import pandas as pd
 
 import rollmed  # registers the .rollmed accessor
-from rollmed import _chunked
+from rollmed import _checks, _demo, _files, _values
+from rollmed._chunked import ChunkedRolling, RollingColumn
+from rollmed._factories import MedianStreams
+from rollmed._files import FAILURE, USAGE_ERROR, CLIError
 
 PROG = "rollmed"
-USAGE_ERROR = 2  # argparse's status for a bad command line
-FAILURE = 1  # a good command line that could not be carried out
-
-_CSV_COMPRESSIONS = (".gz", ".bz2", ".xz", ".zip")  # pandas infers these from the name
-_PARQUET_SUFFIXES = (".parquet", ".pq")
-_PYARROW_HINT = 'Parquet files need pyarrow: pip install "rollmed[parquet]"'
-
-# The demo: the window it uses, the rows it times on, and how many runs it keeps the best of.
-DEMO_WINDOW = 21
-DEMO_ROWS = 1_000_000
-DEMO_REPEATS = 3
-
-
-class CLIError(Exception):
-    """A failure to report as one line ``rollmed: error: MESSAGE``, with an exit status.
-
-    Parameters
-    ----------
-    message : str
-        What went wrong, for a person.
-    status : int, optional
-        The exit status: 2 for a bad command line, 1 (the default) for anything else.
-    """
-
-    def __init__(self, message: str, status: int = FAILURE) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
+RESULT_SUFFIX = "_rollmed"  # the result of column C is column C_rollmed
 
 
 class _Parser(argparse.ArgumentParser):
-    """An ArgumentParser whose errors are one line, reported by :func:`main` like any other."""
+    """An ArgumentParser whose errors are one line, reported by :func:`main` like any other.
+
+    The options of the file mode are added by :meth:`add_file_option`, which keeps them:
+    given without a FILE, they are an error.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.file_options: list[argparse.Action] = []
+
+    def add_file_option(self, *flags: str, **kwargs: Any) -> None:
+        """An option of the file mode."""
+        self.file_options.append(self.add_argument(*flags, **kwargs))
+
+    def option_of(self, name: str) -> str:
+        """The long option that sets the parameter ``name`` (``--min-periods`` for ``min_periods``)."""
+        for action in self.file_options:
+            if action.dest == name:
+                return action.option_strings[-1]
+        return name
 
     def error(self, message: str) -> NoReturn:
         """Raise a usage error instead of printing the usage and exiting.
@@ -74,7 +72,7 @@ class _Parser(argparse.ArgumentParser):
         raise CLIError(f"{message} (see 'python -m rollmed --help')", USAGE_ERROR)
 
 
-def _build_parser() -> argparse.ArgumentParser:
+def _build_parser() -> _Parser:
     parser = _Parser(
         prog="python -m rollmed",
         description=(
@@ -89,7 +87,10 @@ def _build_parser() -> argparse.ArgumentParser:
             "\n"
             "The output holds every input column and, for each --column C, a column C_rollmed:\n"
             "the median of the last WINDOW rows (or of WINDOW rows centred on the row, with\n"
-            "--center), ignoring missing values, as pandas' s.rolling(WINDOW).median() gives."
+            "--center), ignoring missing values, as pandas' s.rolling(WINDOW).median() gives.\n"
+            "An output file appears only once complete: a failure, Ctrl-C, SIGTERM or SIGHUP\n"
+            "leaves none. Standard output cannot be taken back: with --chunksize, a failure\n"
+            "after the first rows leaves them written, and the exit status is not 0."
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -99,7 +100,7 @@ def _build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="a .csv (optionally .gz, .bz2, .xz or .zip compressed), .parquet or .pq file",
     )
-    parser.add_argument(
+    parser.add_file_option(
         "-c",
         "--column",
         action="append",
@@ -107,44 +108,42 @@ def _build_parser() -> argparse.ArgumentParser:
         metavar="C",
         help="a numeric column to take the rolling median of; repeat for several columns",
     )
-    parser.add_argument("-w", "--window", type=int, metavar="K", help="the window, in rows (at least 1)")
-    parser.add_argument(
-        "--center",
-        action="store_true",
-        default=None,
-        help="centre the window on each row instead of ending it there",
+    parser.add_file_option("-w", "--window", type=int, metavar="K", help="the window, in rows (at least 1)")
+    parser.add_file_option(
+        "--center", action="store_true", help="centre the window on each row instead of ending it there"
     )
-    parser.add_argument(
+    parser.add_file_option(
         "--min-periods",
         type=int,
         metavar="M",
         help="the least number of non-missing values a window needs for a median "
         "(from 0 to K; default K); windows with fewer give an empty value",
     )
-    parser.add_argument(
+    parser.add_file_option(
         "--q",
         type=float,
         default=0.5,
         metavar="Q",
         help="the quantile, from 0 to 1 (default 0.5: the median)",
     )
-    parser.add_argument(
+    parser.add_file_option(
         "--interpolation",
         default="linear",
-        choices=sorted(rollmed._checks.INTERPOLATIONS),
+        choices=sorted(_checks.INTERPOLATIONS),
         help="how to read a quantile between two values, as pandas (default linear)",
     )
-    parser.add_argument(
+    parser.add_file_option(
         "--by", metavar="B", help="roll within the groups of rows with equal values of column B"
     )
-    parser.add_argument(
+    parser.add_file_option(
         "--chunksize",
         type=int,
         metavar="N",
-        help="read, compute and write N rows at a time, so that memory follows N, not the file; "
-        "the result is the same",
+        help="read, compute and write N rows at a time, so that memory follows N and the rows a "
+        "window holds, not the file; the result is the same, byte for byte (a first pass over "
+        "the file settles each column's type)",
     )
-    parser.add_argument(
+    parser.add_file_option(
         "-o",
         "--output",
         metavar="OUT",
@@ -158,70 +157,30 @@ def _one_line(message: str) -> str:
     return " ".join(str(message).split())
 
 
-def _file_format(path: Path, role: str) -> str:
-    """``"csv"`` or ``"parquet"``, from the extension of ``path``; a usage error for any other."""
-    suffixes = [suffix.lower() for suffix in path.suffixes]
-    if suffixes and suffixes[-1] in _PARQUET_SUFFIXES:
-        return "parquet"
-    if suffixes and suffixes[-1] in _CSV_COMPRESSIONS:
-        suffixes.pop()
-    if suffixes and suffixes[-1] == ".csv":
-        return "csv"
-    raise CLIError(
-        f"cannot tell the format of the {role} file {str(path)!r} from its extension: "
-        "use .csv, .parquet or .pq",
-        USAGE_ERROR,
-    )
-
-
-def _require_pyarrow() -> None:
+@contextlib.contextmanager
+def _in_option_words(parser: _Parser) -> Iterator[None]:
+    """A check's error restated with the option's name: ``--window must be at least 1, got 0``."""
     try:
-        import pyarrow  # noqa: F401
-    except ImportError:
-        raise CLIError(_PYARROW_HINT) from None
+        yield
+    except _checks.ArgumentError as exc:
+        raise CLIError(
+            f"{parser.option_of(exc.name)} must be {exc.rule}, got {exc.value}", USAGE_ERROR
+        ) from exc
 
 
-def _data_errors() -> tuple[type[BaseException], ...]:
-    """The exceptions that mean a file could not be read or written (not a bug of ours)."""
-    errors: tuple[type[BaseException], ...] = (
-        OSError,
-        ValueError,  # includes UnicodeDecodeError and pyarrow's ArrowInvalid
-        pd.errors.ParserError,
-        pd.errors.EmptyDataError,
-    )
-    with contextlib.suppress(ImportError):
-        import pyarrow
-
-        errors += (pyarrow.ArrowException,)
-    return errors
-
-
-def _check_input(path: Path) -> None:
-    if not path.exists():
-        raise CLIError(f"no such file: {path}")
-    if path.is_dir():
-        raise CLIError(f"{path} is a directory, not a file")
-
-
-def _reason(exc: BaseException) -> object:
-    """What went wrong, in a line: an OS error's own words, else the exception's."""
-    return exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
-
-
-def _read(path: Path) -> pd.DataFrame:
-    _check_input(path)
-    try:
-        if _file_format(path, "input") == "csv":
-            return pd.read_csv(path)
-        frame = pd.read_parquet(path, engine="pyarrow")
-    except ImportError as exc:  # an optional dependency pandas needs for this file, such as a codec
-        raise CLIError(f"cannot read {path}: {exc}") from exc
-    except _data_errors() as exc:
-        raise CLIError(f"cannot read {path}: {_reason(exc)}") from exc
-    index = frame.index
-    if not (isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1 and index.name is None):
-        frame = frame.reset_index()  # a meaningful index (a DatetimeIndex, say) is data: keep it as columns
-    return frame
+def _check_arguments(args: argparse.Namespace, parser: _Parser) -> None:
+    """Every rule the arguments must follow, before any file is opened."""
+    if not args.columns:
+        raise CLIError("FILE needs at least one --column", USAGE_ERROR)
+    if args.window is None:
+        raise CLIError("FILE needs --window", USAGE_ERROR)
+    with _in_option_words(parser):
+        _checks.check_row_window(args.window)
+        if args.min_periods is not None:
+            _checks.check_min_periods(args.min_periods, args.window)
+        _checks.check_quantile(args.q, args.interpolation)
+        if args.chunksize is not None:
+            _checks.check_at_least("chunksize", args.chunksize, 1)
 
 
 def _describe_columns(frame: pd.DataFrame, limit: int = 8) -> str:
@@ -230,104 +189,45 @@ def _describe_columns(frame: pd.DataFrame, limit: int = 8) -> str:
     return ", ".join(names) + (f" and {more} more" if more > 0 else "") if names else "(none)"
 
 
-def _check_columns(frame: pd.DataFrame, columns: Sequence[str], by: str | None, source: Path) -> None:
-    """Every column named exists and can take a median; the results' columns are free."""
+def _numbers(column: pd.Series, has_rows: bool) -> pd.Series:
+    """The column to take medians of: in a file without rows, pandas reads a CSV column as objects."""
+    return column if has_rows or column.dtype != object else column.astype(np.float64)
+
+
+def _check_columns(
+    frame: pd.DataFrame, columns: Sequence[str], by: str | None, source: Path, has_rows: bool
+) -> None:
+    """Every column named exists and can take a median; the results' columns are free.
+
+    ``frame`` has the columns and types of the whole file (its first chunk will do).
+    """
     for column in [*columns, *([by] if by is not None else [])]:
         if column not in frame.columns:
             raise CLIError(f"no column {column!r} in {source}; its columns are {_describe_columns(frame)}")
     for column in columns:
-        target = f"{column}_rollmed"
+        target = f"{column}{RESULT_SUFFIX}"
         if target in frame.columns:
             raise CLIError(
                 f"{source} already has a column {target!r}, where the median of {column!r} would go"
             )
-        try:
-            frame[column].rollmed  # noqa: B018  (the accessor rejects a Series that is not numeric)
-        except AttributeError as exc:
-            raise CLIError(f"column {column!r} is not numeric (dtype {frame[column].dtype})") from exc
+        dtype = _numbers(frame[column], has_rows).dtype
+        if not _values.is_supported(dtype):
+            raise CLIError(f"column {column!r} is not numeric (dtype {frame[column].dtype})")
 
 
-def _add_medians(
-    frame: pd.DataFrame, args: argparse.Namespace, columns: Sequence[str], source: Path
-) -> pd.DataFrame:
+def _add_medians(frame: pd.DataFrame, args: argparse.Namespace, columns: Sequence[str]) -> pd.DataFrame:
     """``frame`` with a column ``C_rollmed`` after the others for each of ``columns``."""
-    _check_columns(frame, columns, args.by, source)
     result = frame.copy(deep=False)
     keys = None if args.by is None else frame[args.by]
     for column in columns:
         try:
-            result[f"{column}_rollmed"] = frame[column].rollmed.window(
-                args.window, min_periods=args.min_periods, center=bool(args.center),
+            result[f"{column}{RESULT_SUFFIX}"] = _numbers(frame[column], len(frame) > 0).rollmed.window(
+                args.window, min_periods=args.min_periods, center=args.center,
                 q=args.q, interpolation=args.interpolation, by=keys,
             )  # fmt: skip
         except (TypeError, ValueError) as exc:  # the arguments are checked before, so this is a backstop
             raise CLIError(f"column {column!r}: {exc}", USAGE_ERROR) from exc
     return result
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def _write_atomically(path: Path, write: Callable[[str], None]) -> None:
-    """Write with ``write(temporary_path)`` next to ``path``, then rename: no partial file is ever left.
-
-    The temporary file keeps the extensions of ``path``, so that pandas infers the same compression.
-    """
-    if path.is_dir():
-        raise CLIError(f"cannot write {path}: it is a directory")
-    directory = path.parent
-    if not directory.is_dir():
-        raise CLIError(f"cannot write {path}: no such directory {directory}")
-    try:
-        handle, temporary = tempfile.mkstemp(
-            dir=directory, prefix=f".{path.name}.", suffix=".tmp" + "".join(path.suffixes[-2:])
-        )
-    except OSError as exc:
-        raise CLIError(f"cannot write {path}: {_reason(exc)}") from exc
-    os.close(handle)
-    try:
-        write(temporary)
-        # mkstemp makes the file private; give it the mode a new file would have.
-        mode = (path.stat().st_mode & 0o777) if path.exists() else (0o666 & ~_umask())
-        os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        if isinstance(exc, (ImportError, *_data_errors())):
-            raise CLIError(f"cannot write {path}: {_reason(exc)}") from exc
-        raise
-
-
-def _write(frame: pd.DataFrame, output: Path | None) -> None:
-    if output is None:
-        frame.to_csv(sys.stdout, index=False)
-        sys.stdout.flush()
-    elif _file_format(output, "output") == "parquet":
-        _write_atomically(output, lambda name: frame.to_parquet(name, engine="pyarrow", index=False))
-    else:
-        _write_atomically(output, lambda name: frame.to_csv(name, index=False))
-
-
-def _read_chunks(path: Path, chunksize: int) -> Iterator[pd.DataFrame]:
-    """The file ``chunksize`` rows at a time; read errors become one-line errors."""
-    _check_input(path)
-    try:
-        if _file_format(path, "input") == "csv":
-            with pd.read_csv(path, chunksize=chunksize) as reader:
-                yield from reader
-        else:
-            import pyarrow.parquet
-
-            for batch in pyarrow.parquet.ParquetFile(path).iter_batches(batch_size=chunksize):
-                yield batch.to_pandas()
-    except ImportError as exc:
-        raise CLIError(f"cannot read {path}: {exc}") from exc
-    except _data_errors() as exc:
-        raise CLIError(f"cannot read {path}: {_reason(exc)}") from exc
 
 
 def _with_progress(chunks: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
@@ -346,183 +246,126 @@ def _with_progress(chunks: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
             yield chunk
 
 
-def _run_chunked(source: Path, output: Path | None, args: argparse.Namespace, columns: list[str]) -> None:
-    """Read, compute and write ``--chunksize`` rows at a time through streaming states."""
-    chunks = _read_chunks(source, args.chunksize)
-
-    def checked(chunks: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-        # Every chunk: each is typed on its own, so a later one can hold text in a numeric column.
-        for chunk in chunks:
-            _check_columns(chunk, columns, args.by, source)
-            yield chunk
-
-    results = _chunked.rolling_chunks(
-        _with_progress(checked(chunks)), columns, args.window, args.min_periods, bool(args.center),
-        args.q, args.interpolation, args.by,
-    )  # fmt: skip
-    if output is None:
-        for number, result in enumerate(results):
-            result.to_csv(sys.stdout, index=False, header=number == 0)
-        sys.stdout.flush()
-    elif _file_format(output, "output") == "parquet":
-        _write_atomically(output, lambda name: _write_parquet_chunks(results, name))
-    else:
-        _write_atomically(output, lambda name: _write_csv_chunks(results, name))
+def _first_rows(chunks: Iterator[pd.DataFrame]) -> tuple[pd.DataFrame, bool, Iterator[pd.DataFrame]]:
+    """The first chunk with rows (or the last, if none has), whether the file has rows, and every chunk."""
+    seen = [next(chunks)]
+    while not len(seen[-1]):
+        following = next(chunks, None)
+        if following is None:
+            break
+        seen.append(following)
+    return seen[-1], len(seen[-1]) > 0, itertools.chain(seen, chunks)
 
 
-def _write_csv_chunks(results: Iterator[pd.DataFrame], name: str) -> None:
-    for number, result in enumerate(results):
-        result.to_csv(name, index=False, header=number == 0, mode="w" if number == 0 else "a")
-
-
-def _write_parquet_chunks(results: Iterator[pd.DataFrame], name: str) -> None:
-    import pyarrow
-    import pyarrow.parquet
-
-    writer = None
-    try:
-        for result in results:
-            schema = None if writer is None else writer.schema
-            table = pyarrow.Table.from_pandas(result, schema=schema, preserve_index=False)
-            if writer is None:
-                writer = pyarrow.parquet.ParquetWriter(name, table.schema)
-            writer.write_table(table)
-    finally:
-        if writer is not None:
-            writer.close()
-
-
-def _run_file(args: argparse.Namespace) -> int:
-    """The file mode: check everything that can be checked before reading, read, compute, write."""
-    if not args.columns:
-        raise CLIError("FILE needs at least one --column", USAGE_ERROR)
-    if args.window is None:
-        raise CLIError("FILE needs --window", USAGE_ERROR)
-    if args.window < 1:
-        raise CLIError(f"--window must be at least 1, got {args.window}", USAGE_ERROR)
-    if args.min_periods is not None and not 0 <= args.min_periods <= args.window:
-        raise CLIError(
-            f"--min-periods must be between 0 and the window ({args.window}), got {args.min_periods}",
-            USAGE_ERROR,
+def _rolled_chunks(
+    chunks: Iterator[pd.DataFrame], source: Path, args: argparse.Namespace, columns: list[str]
+) -> Iterator[pd.DataFrame]:
+    """The file's rows with their results, a chunk at a time (checked before the first)."""
+    first, has_rows, chunks = _first_rows(chunks)
+    _check_columns(first, columns, args.by, source, has_rows)
+    streams = {
+        column: MedianStreams.for_column(
+            _numbers(first[column], has_rows).dtype, args.window, args.min_periods, args.q, args.interpolation
         )
-    if not 0 <= args.q <= 1:
-        raise CLIError(f"--q must be between 0 and 1, got {args.q}", USAGE_ERROR)
-    if args.chunksize is not None and args.chunksize < 1:
-        raise CLIError(f"--chunksize must be at least 1, got {args.chunksize}", USAGE_ERROR)
+        for column in columns
+    }
+    targets = [RollingColumn(column, f"{column}{RESULT_SUFFIX}", streams[column]) for column in columns]
+    lag = streams[columns[0]].centre_lag if args.center else 0
+    rolling = ChunkedRolling(targets, by=args.by, lag=lag)
+    try:
+        for chunk in _with_progress(chunks):
+            yield rolling.feed(chunk)
+        yield rolling.finish()
+    except (TypeError, ValueError) as exc:  # the file's types are checked before, so this is a backstop
+        raise CLIError(f"cannot compute the medians of {source}: {exc}") from exc
+
+
+def _to_stdout(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    """``frames``; a failure after the first rows says that they are written already."""
+    written = False
+    try:
+        for frame in frames:
+            yield frame
+            written = written or len(frame) > 0
+    except CLIError as exc:
+        if written:
+            exc.message += " (the rows before it are on standard output: the output is incomplete)"
+        raise
+
+
+def _run_file(args: argparse.Namespace, parser: _Parser) -> int:
+    """The file mode: check everything that can be checked before reading, read, compute, write."""
+    _check_arguments(args, parser)
     source = Path(args.file)
     output = None if args.output is None else Path(args.output)
-    formats = {_file_format(source, "input")}
+    formats = {_files.file_format(source, "input")}
     if output is not None:
-        formats.add(_file_format(output, "output"))
+        formats.add(_files.file_format(output, "output"))
     if "parquet" in formats:
-        _require_pyarrow()
+        _files.require_pyarrow()
     columns = list(dict.fromkeys(args.columns))  # a column named twice is computed once
-    try:
-        if args.chunksize is not None:
-            _run_chunked(source, output, args, columns)
-            return 0
-        frame = _read(source)
-        result = _add_medians(frame, args, columns, source)
-        _write(result, output)
-    except BrokenPipeError:
-        # The reader of stdout went away (`... | head`): stop quietly, and point stdout at
-        # /dev/null so that Python's own flush at exit does not complain again.
-        with contextlib.suppress(OSError, ValueError):
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return FAILURE
+    if args.chunksize is not None:
+        chunks, formats = _files.read_chunks(source, args.chunksize)
+        frames = _rolled_chunks(chunks, source, args, columns)
+        _files.write_frames(output, frames if output is not None else _to_stdout(frames), formats)
+        return 0
+    frame = _files.read_whole(source)
+    _check_columns(frame, columns, args.by, source, len(frame) > 0)
+    _files.write_frames(output, [_add_medians(frame, args, columns)])
     return 0
 
 
-def _load_sample() -> pd.DataFrame:
-    resource = importlib.resources.files("rollmed") / "data" / "sample.csv"
+class _Stopped(KeyboardInterrupt):
+    """A stop signal, raised where the program is as Ctrl-C is, so that every clean-up runs."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+@contextlib.contextmanager
+def _stop_signals_interrupt() -> Iterator[None]:
+    """SIGINT, SIGTERM and SIGHUP raise :class:`_Stopped` (once: the clean-up then runs undisturbed).
+
+    A signal ignored when the run starts (SIGHUP under ``nohup``) stays ignored.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        for number in _files.STOP_SIGNALS:
+            signal.signal(number, signal.SIG_IGN)
+        raise _Stopped(signum)
+
+    previous = {number: signal.getsignal(number) for number in _files.STOP_SIGNALS}
+    for number, handler in previous.items():
+        if handler is not signal.SIG_IGN:
+            signal.signal(number, stop)
     try:
-        with resource.open("rb") as handle:
-            return pd.read_csv(handle)
-    except FileNotFoundError:
-        raise CLIError("the sample data bundled with rollmed is missing: reinstall rollmed") from None
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler if handler is not None else signal.SIG_DFL)
 
 
-def _best_time(function: Callable[[], object], repeats: int) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        best = min(best, time.perf_counter() - start)
-    return best
+def _interrupted(exc: KeyboardInterrupt) -> int:
+    signum = getattr(exc, "signum", signal.SIGINT)
+    if signum == signal.SIGINT:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+    else:
+        print(f"{PROG}: stopped by {signal.Signals(signum).name}", file=sys.stderr)
+    return 128 + signum
 
 
-def _format_duration(seconds: float) -> str:
-    return f"{seconds * 1e3:,.1f} ms" if seconds < 1 else f"{seconds:,.2f} s"
+def _quiet_stdout() -> int:
+    """The reader of stdout went away (``... | head``): stop quietly.
 
-
-def _demo(out: TextIO) -> int:
-    """The demo: a before/after table around the largest spike of the sample, then a timing against pandas."""
-    frame = _load_sample()
-    signal = frame["signal"]
-    window = DEMO_WINDOW
-    call = f"s.rollmed.window({window}, center=True, min_periods=1)"
-    pandas_call = f"s.rolling({window}, center=True, min_periods=1).median()"
-
-    def say(text: str = "") -> None:
-        print(text, file=out, flush=True)
-
-    missing = signal.isna()
-    longest_gap = int(missing.groupby((~missing).cumsum()).sum().max())
-    say(f"rollmed {rollmed.__version__} demo")
-    say()
-    say(
-        f"The bundled sample: {len(frame):,} readings one second apart, a slow sine under Gaussian noise,\n"
-        f"with large spikes and {int(missing.sum())} missing values (the longest gap is {longest_gap} rows)."
-    )
-    say(f"Its centred rolling median over {window} readings ignores the spikes and bridges the gaps.")
-    say("The first call compiles rollmed's numba kernels, once: they are cached on disk for later runs.")
-    say()
-
-    start = time.perf_counter()
-    median = signal.rollmed.window(window, center=True, min_periods=1)
-    first_call = time.perf_counter() - start
-
-    spike = int(np.nanargmax((signal - median).abs().to_numpy()))
-    say(f"{call} took {_format_duration(first_call)} (the first call).")
-    say(f"Around the largest spike, row {spike:,}:")
-    say()
-    rows = slice(max(spike - 5, 0), spike + 7)
-    table = pd.DataFrame(
-        {
-            "time": frame["time"].iloc[rows],
-            "signal": signal.iloc[rows],
-            "rolling median": median.iloc[rows],
-            "": np.where(np.arange(len(frame))[rows] == spike, "<- spike", ""),
-        }
-    )
-    for line in table.to_string(index=False, float_format=lambda value: f"{value:.3f}").splitlines():
-        say("  " + line.rstrip())
-    say()
-
-    repeats = -(-DEMO_ROWS // len(frame))
-    big = pd.Series(np.tile(signal.to_numpy(), repeats), name="signal")
-    say(
-        f"Timing on the sample repeated {repeats} times ({len(big):,} rows), "
-        f"best of {DEMO_REPEATS} runs after the first call:"
-    )
-    say()
-    ours = big.rollmed.window(window, center=True, min_periods=1)
-    rollmed_time = _best_time(lambda: big.rollmed.window(window, center=True, min_periods=1), DEMO_REPEATS)
-    theirs = big.rolling(window, center=True, min_periods=1).median()
-    pandas_time = _best_time(lambda: big.rolling(window, center=True, min_periods=1).median(), DEMO_REPEATS)
-    width = max(len(call), len(pandas_call))
-    say(f"  rollmed  {call:<{width}}  {_format_duration(rollmed_time):>10}")
-    say(f"  pandas   {pandas_call:<{width}}  {_format_duration(pandas_time):>10}")
-    say(f"  rollmed is {pandas_time / rollmed_time:.1f}x as fast as pandas here.")
-    say()
-    agree = np.allclose(ours.to_numpy(), theirs.to_numpy(), equal_nan=True)
-    if not agree:
-        say("The two results DIFFER (np.allclose with equal_nan=True): this is a bug, please report it.")
-        return FAILURE
-    say("The two results agree (np.allclose, with NaN equal to NaN).")
-    say()
-    say("On your own data: python -m rollmed FILE --column NAME --window 21 --center [--output OUT]")
-    return 0
+    stdout then points at /dev/null, so that Python's own flush at exit does not complain again.
+    """
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return FAILURE
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -542,7 +385,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     -------
     int
         The exit status: 0 on success, 2 for a bad command line, 1 for any other failure,
-        which is reported as one line ``rollmed: error: ...`` on stderr.
+        which is reported as one line ``rollmed: error: ...`` on stderr; 128 plus the
+        signal's number when stopped by Ctrl-C (130), SIGTERM or SIGHUP.
 
     Examples
     --------
@@ -553,30 +397,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     parser = _build_parser()
     try:
-        args = parser.parse_args(argv)
-        if args.file is not None:
-            return _run_file(args)
-        given = [
-            option
-            for option, value in (
-                ("--column", args.columns),
-                ("--window", args.window),
-                ("--center", args.center),
-                ("--min-periods", args.min_periods),
-                ("--by", args.by),
-                ("--chunksize", args.chunksize),
-                ("--output", args.output),
-            )
-            if value is not None
-        ]
-        if given:
-            raise CLIError(f"{given[0]} needs a FILE (run without arguments for the demo)", USAGE_ERROR)
-        return _demo(sys.stdout)
+        with _stop_signals_interrupt():
+            args = parser.parse_args(argv)
+            if args.file is not None:
+                return _run_file(args, parser)
+            given = [a.option_strings[-1] for a in parser.file_options if getattr(args, a.dest) != a.default]
+            if given:
+                raise CLIError(f"{given[0]} needs a FILE (run without arguments for the demo)", USAGE_ERROR)
+            return _demo.run_demo(sys.stdout)
     except CLIError as exc:
         print(f"{PROG}: error: {_one_line(exc.message)}", file=sys.stderr)
         return exc.status
+    except BrokenPipeError:
+        return _quiet_stdout()
     except SystemExit as exc:  # --help and --version print and exit
         return exc.code if isinstance(exc.code, int) else 0
-    except KeyboardInterrupt:
-        print(f"{PROG}: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        return _interrupted(exc)

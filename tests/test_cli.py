@@ -5,9 +5,11 @@ Most cases call ``main([...])`` in-process (fast); a few run the real ``python -
 
 import io
 import os
+import signal
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +17,7 @@ import pandas as pd
 import pandas.testing as tm
 import pytest
 
-from rollmed import _cli
+from rollmed import _demo
 from rollmed._cli import main
 
 REPO = Path(__file__).resolve().parents[1]
@@ -91,12 +93,12 @@ def test_demo_subprocess(tmp_path):
 
 
 def test_demo_in_process_reports_a_disagreement(monkeypatch, capsys):
-    monkeypatch.setattr(_cli, "DEMO_ROWS", 10_000)
-    monkeypatch.setattr(_cli, "DEMO_REPEATS", 1)
+    monkeypatch.setattr(_demo, "DEMO_ROWS", 10_000)
+    monkeypatch.setattr(_demo, "DEMO_REPEATS", 1)
     assert main([]) == 0
     out = capsys.readouterr().out
     assert "10,000 rows" in out and "The two results agree" in out
-    monkeypatch.setattr(_cli.np, "allclose", lambda *args, **kwargs: False)
+    monkeypatch.setattr(_demo.np, "allclose", lambda *args, **kwargs: False)
     assert main([]) == 1
     assert "DIFFER" in capsys.readouterr().out
 
@@ -334,3 +336,44 @@ def test_closed_stdout_is_not_an_error(tmp_path):
     process.stderr.close()
     assert process.wait(timeout=600) == 1
     assert stderr == b""
+
+
+# Signals --------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def slow_file(tmp_path_factory):
+    """A file whose output takes seconds to write: xz-compressed CSV of 300,000 rows."""
+    folder = tmp_path_factory.mktemp("signals")
+    rng = np.random.default_rng(5)
+    frame = pd.DataFrame({"k": rng.integers(0, 50, 300_000), "x": rng.standard_normal(300_000)})
+    frame.to_csv(folder / "big.csv", index=False)
+    return folder / "big.csv"
+
+
+STOPS = [(signal.SIGTERM, None), (signal.SIGTERM, 20_000), (signal.SIGHUP, None), (signal.SIGHUP, 20_000)]
+
+
+@pytest.mark.parametrize(("signum", "chunksize"), [*STOPS, (signal.SIGINT, 20_000)])
+def test_a_stop_signal_leaves_no_file(tmp_path, slow_file, signum, chunksize):
+    """Issue 9, item 4: SIGTERM (timeout, kill, docker, Slurm) and SIGHUP end a run as Ctrl-C does."""
+    (tmp_path / "big.csv").symlink_to(slow_file)
+    args = ["big.csv", "-c", "x", "-w", "101", "--by", "k", "-o", "out.csv.xz"]
+    args += ["--chunksize", str(chunksize)] if chunksize else []
+    process = subprocess.Popen(
+        [sys.executable, "-m", "rollmed", *args],
+        cwd=tmp_path,
+        env=_environment(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 600  # a cold numba cache compiles the kernels first
+    while not list(tmp_path.glob(".out.csv.xz.*.tmp*")):
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    process.send_signal(signum)
+    out, err = process.communicate(timeout=600)
+    name = "interrupted" if signum == signal.SIGINT else f"stopped by {signal.Signals(signum).name}"
+    assert (process.returncode, out, err) == (128 + signum, b"", f"rollmed: {name}\n".encode())
+    assert _listing(tmp_path) == ["big.csv"]  # no output, no temporary file
