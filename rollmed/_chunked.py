@@ -22,7 +22,15 @@ from rollmed._grouped import GroupedStreams, StreamFactory, concat_values
 
 @dataclass(frozen=True)
 class RollingColumn:
-    """A result to add: the rolling statistic of column ``source``, as column ``name``."""
+    """A result to add: the rolling statistic of column ``source``, as column ``name``.
+
+    Examples
+    --------
+    >>> from rollmed._chunked import RollingColumn
+    >>> from rollmed._factories import MedianStreams
+    >>> RollingColumn("x", "x_rollmed", MedianStreams(3)).name
+    'x_rollmed'
+    """
 
     source: Any
     name: Any

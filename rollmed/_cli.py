@@ -218,13 +218,14 @@ def _check_columns(
 def _add_medians(frame: pd.DataFrame, args: argparse.Namespace, columns: Sequence[str]) -> pd.DataFrame:
     """``frame`` with a column ``C_rollmed`` after the others for each of ``columns``."""
     result = frame.copy(deep=False)
+    options = {"min_periods": args.min_periods, "center": args.center, "q": args.q}
     keys = None if args.by is None else frame[args.by]
     for column in columns:
+        values = _numbers(frame[column], len(frame) > 0)
         try:
-            result[f"{column}{RESULT_SUFFIX}"] = _numbers(frame[column], len(frame) > 0).rollmed.window(
-                args.window, min_periods=args.min_periods, center=args.center,
-                q=args.q, interpolation=args.interpolation, by=keys,
-            )  # fmt: skip
+            result[f"{column}{RESULT_SUFFIX}"] = values.rollmed.window(
+                args.window, **options, interpolation=args.interpolation, by=keys
+            )
         except (TypeError, ValueError) as exc:  # the arguments are checked before, so this is a backstop
             raise CLIError(f"column {column!r}: {exc}", USAGE_ERROR) from exc
     return result
@@ -298,16 +299,16 @@ def _run_file(args: argparse.Namespace, parser: _Parser) -> int:
     _check_arguments(args, parser)
     source = Path(args.file)
     output = None if args.output is None else Path(args.output)
-    formats = {_files.file_format(source, "input")}
+    kinds = {_files.file_format(source, "input")}
     if output is not None:
-        formats.add(_files.file_format(output, "output"))
-    if "parquet" in formats:
+        kinds.add(_files.file_format(output, "output"))
+    if "parquet" in kinds:
         _files.require_pyarrow()
     columns = list(dict.fromkeys(args.columns))  # a column named twice is computed once
     if args.chunksize is not None:
-        chunks, formats = _files.read_chunks(source, args.chunksize)
+        chunks, date_formats = _files.read_chunks(source, args.chunksize)
         frames = _rolled_chunks(chunks, source, args, columns)
-        _files.write_frames(output, frames if output is not None else _to_stdout(frames), formats)
+        _files.write_frames(output, frames if output is not None else _to_stdout(frames), date_formats)
         return 0
     frame = _files.read_whole(source)
     _check_columns(frame, columns, args.by, source, len(frame) > 0)

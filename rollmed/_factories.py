@@ -73,12 +73,26 @@ class MedianStreams:
 
     @property
     def history(self) -> int | None:
-        """The number of latest values that decide every later result: ``window - 1``."""
+        """The number of latest values that decide every later result: ``window - 1``.
+
+        Examples
+        --------
+        >>> from rollmed._factories import MedianStreams
+        >>> MedianStreams(5).history, MedianStreams(None).history
+        (4, None)
+        """
         return None if self.window is None else self.window - 1
 
     @property
     def centre_lag(self) -> int:
-        """How many rows after its own a centred window's result is known: the rows it reaches ahead."""
+        """How many rows after its own a centred window's result is known: the rows it reaches ahead.
+
+        Examples
+        --------
+        >>> from rollmed._factories import MedianStreams
+        >>> MedianStreams(5).centre_lag, MedianStreams(4).centre_lag
+        (2, 1)
+        """
         return 0 if self.window is None else _plans.fixed_offsets(self.window, True, None)[1] - 1
 
     def __call__(self) -> RollingMedian:
@@ -86,19 +100,43 @@ class MedianStreams:
         return self._prototype.copy()
 
     def values_of(self, column: pd.Series) -> Any:
-        """A column's values as the streams take them: float64, or masked integers."""
+        """A column's values as the streams take them: float64, or masked integers.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from rollmed._factories import MedianStreams
+        >>> MedianStreams(3, interpolation="lower", dtype="int64").values_of(pd.Series([2**62 + 1])).tolist()
+        [4611686018427387905]
+        """
         if self.dtype == "float64":
             return column.to_numpy(dtype=np.float64, na_value=np.nan)
         return pd.array(column, dtype="UInt64" if self.dtype == "uint64" else "Int64")
 
     def missing(self, n: int) -> Any:
-        """``n`` missing values: NaN, or masked integers."""
+        """``n`` missing values: NaN, or masked integers.
+
+        Examples
+        --------
+        >>> from rollmed._factories import MedianStreams
+        >>> MedianStreams(3).missing(2).tolist()
+        [nan, nan]
+        """
         if self.dtype == "float64":
             return np.full(n, np.nan)
         return pd.arrays.IntegerArray(np.zeros(n, self.dtype), np.ones(n, np.bool_))
 
     def run_groups(self, values: Any, groups: np.ndarray, lag: int) -> Any:
-        """Each group's results as its own stream gives them: the accessor's plan, centred for a lag."""
+        """Each group's results as its own stream gives them: the accessor's plan, centred for a lag.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from rollmed._factories import MedianStreams
+        >>> streams = MedianStreams(3, min_periods=1)
+        >>> streams.run_groups(np.array([1.0, 3.0, 5.0]), np.array([0, 0, 0]), lag=1).tolist()
+        [2.0, 3.0, 4.0]
+        """
         if lag not in (0, self.centre_lag):
             raise ValueError(f"a median stream's results come 0 or {self.centre_lag} rows late, not {lag}")
         if self.window is None:

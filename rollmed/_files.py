@@ -90,7 +90,13 @@ def file_format(path: Path, role: str) -> str:
 
 
 def require_pyarrow() -> None:
-    """Fail with a hint to install pyarrow, where Parquet files need it and it is missing."""
+    """Fail with a hint to install pyarrow, where Parquet files need it and it is missing.
+
+    Examples
+    --------
+    >>> from rollmed._files import require_pyarrow
+    >>> require_pyarrow()  # installed: nothing to say
+    """
     try:
         import pyarrow  # noqa: F401
     except ImportError:
@@ -116,7 +122,19 @@ def _data_errors() -> tuple[type[BaseException], ...]:
 
 @contextlib.contextmanager
 def failing_as(action: str, path: Path) -> Iterator[None]:
-    """Report a failure to read or write ``path`` as ``cannot ACTION PATH: REASON``: the one mapping."""
+    """Report a failure to read or write ``path`` as ``cannot ACTION PATH: REASON``: the one mapping.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> from rollmed._files import CLIError, failing_as
+    >>> try:
+    ...     with failing_as("read", Path("x.csv")):
+    ...         raise OSError(2, "No such file or directory")
+    ... except CLIError as exc:
+    ...     print(exc.message)
+    cannot read x.csv: No such file or directory
+    """
     try:
         yield
     except _filetypes.UntypableColumn as exc:
@@ -127,7 +145,18 @@ def failing_as(action: str, path: Path) -> Iterator[None]:
 
 
 def check_input(path: Path) -> str:
-    """The input's format; a CLIError if it is missing or a directory."""
+    """The input's format; a CLIError if it is missing or a directory.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> from rollmed._files import CLIError, check_input
+    >>> try:
+    ...     check_input(Path("no-such-folder") / "in.csv")
+    ... except CLIError as exc:
+    ...     print(exc.message)
+    no such file: no-such-folder/in.csv
+    """
     if not path.exists():
         raise CLIError(f"no such file: {path}")
     if path.is_dir():
@@ -136,7 +165,18 @@ def check_input(path: Path) -> str:
 
 
 def read_whole(path: Path) -> pd.DataFrame:
-    """The whole file as a frame, each column typed as pandas types the whole column."""
+    r"""The whole file as a frame, each column typed as pandas types the whole column.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from rollmed._files import read_whole
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     _ = (Path(folder) / "in.csv").write_text("k,x\n1,2.5\nb,3\n")
+    ...     read_whole(Path(folder) / "in.csv").dtypes.astype(str).tolist()
+    ['str', 'float64']
+    """
     fmt = check_input(path)
     with failing_as("read", path):
         if fmt == "csv":
@@ -147,11 +187,22 @@ def read_whole(path: Path) -> pd.DataFrame:
 
 
 def read_chunks(path: Path, chunksize: int) -> tuple[Iterator[pd.DataFrame], dict[Any, pd.Series]]:
-    """The file ``chunksize`` rows at a time (at least one chunk), as :func:`read_whole` gives them.
+    r"""The file ``chunksize`` rows at a time (at least one chunk), as :func:`read_whole` gives them.
 
     A first pass over the file settles each column's type, so that a file that cannot
     be read fails here, before any chunk. Also returns how finely each column of dates
     is written (:func:`rollmed._filetypes.format_witnesses`), for :func:`write_frames`.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from rollmed._files import read_chunks
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     _ = (Path(folder) / "in.csv").write_text("k,x\n1,2.5\nb,3\n")
+    ...     chunks, _ = read_chunks(Path(folder) / "in.csv", 1)
+    ...     [chunk["k"].tolist() for chunk in chunks]  # "1" as text, as in the whole file
+    [['1'], ['b']]
     """
     fmt = check_input(path)
     with failing_as("read", path):
@@ -307,6 +358,15 @@ def write_frames(
     ``output`` is complete or untouched when this returns or raises. To stdout, what
     was written before a failure stays written. ``formats``: how finely the dates of the
     whole columns are written, where the frames are parts of them (:func:`read_chunks`).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from rollmed._files import write_frames
+    >>> write_frames(None, [pd.DataFrame({"x": [1.5]}), pd.DataFrame({"x": [2.0]})])
+    x
+    1.5
+    2.0
     """
     formats = formats or {}
     if output is None:

@@ -10,10 +10,16 @@ chunk with those types.
   try succeeds on the column when it succeeds on every value. The values of each chunk
   are summed up by a few that decide the same tries (the least and greatest integers, a
   missing value, a float, a bool, a text); pandas types those few as the whole column.
+  Integers beyond int64 break that rule (pandas then looks at how each is spelt): a
+  column of them with anything but integers is refused (:class:`UntypableColumn`).
 - Parquet: the schema holds for the whole file, but pyarrow converts integers and bools
   with a missing value anywhere in a column to float64 and object, and a dictionary
   column to categories of its values; the first pass finds both, and every chunk is
   converted as part of the whole table.
+
+Writing has one such rule too: pandas writes a column of dates to CSV as finely as its
+finest value needs (dates alone, seconds, milliseconds...). The first pass of a file with
+dates keeps a value of each column that needs the finest (:func:`format_witnesses`).
 """
 
 from __future__ import annotations
@@ -36,12 +42,29 @@ class UntypableColumn(ValueError):
 
 
 def default_index(index: pd.Index) -> bool:
-    """Whether ``index`` is a plain row count (0, 1, 2...), not data to keep as a column."""
+    """Whether ``index`` is a plain row count (0, 1, 2...), not data to keep as a column.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from rollmed._filetypes import default_index
+    >>> default_index(pd.RangeIndex(3)), default_index(pd.RangeIndex(5, 8)), default_index(pd.Index([0, 1]))
+    (True, False, False)
+    """
     return isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1 and index.name is None
 
 
 def rows_as_data(frame: pd.DataFrame, index_is_data: bool) -> pd.DataFrame:
-    """A meaningful index (a DatetimeIndex, say) is data: kept as columns before the others."""
+    """A meaningful index (a DatetimeIndex, say) is data: kept as columns before the others.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from rollmed._filetypes import rows_as_data
+    >>> frame = pd.DataFrame({"x": [1.0, 2.0]}, index=pd.Index([7, 9], name="t"))
+    >>> list(rows_as_data(frame, True).columns), list(rows_as_data(frame, False).index)
+    (['t', 'x'], [0, 1])
+    """
     return frame.reset_index() if index_is_data else frame.reset_index(drop=True)
 
 
@@ -64,6 +87,14 @@ def format_witnesses(frames: Iterator[pd.DataFrame]) -> dict[Any, pd.Series]:
 
     Written beside any part of the column, it makes pandas write that part as it writes
     the whole column (see :func:`in_whole_column_format`).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from rollmed._filetypes import format_witnesses
+    >>> times = pd.to_datetime(["2024-01-01", "2024-01-02 00:00:01.5", "2024-01-03"], format="ISO8601")
+    >>> format_witnesses(iter([pd.DataFrame({"t": times})]))["t"].tolist()
+    [Timestamp('2024-01-02 00:00:01.500000')]
     """
     found: dict[Any, tuple[int, pd.Series]] = {}
     for frame in frames:
@@ -77,7 +108,19 @@ def format_witnesses(frames: Iterator[pd.DataFrame]) -> dict[Any, pd.Series]:
 
 
 def in_whole_column_format(frame: pd.DataFrame, witnesses: dict[Any, pd.Series]) -> pd.DataFrame:
-    """``frame`` with its dates and durations written out as text, as pandas writes the whole columns."""
+    """``frame`` with its dates and durations written out as text, as pandas writes the whole columns.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from rollmed._filetypes import in_whole_column_format
+    >>> times = pd.to_datetime(["2024-01-01", "2024-01-02 00:00:01.5"], format="ISO8601")
+    >>> part = pd.DataFrame({"t": times[:1]})
+    >>> part.to_csv(index=False).split()
+    ['t', '2024-01-01']
+    >>> in_whole_column_format(part, {"t": pd.Series(times[1:])}).to_csv(index=False).splitlines()
+    ['t', '2024-01-01 00:00:00.000']
+    """
     if not witnesses:
         return frame
     frame = frame.copy(deep=False)

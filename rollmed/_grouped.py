@@ -203,7 +203,15 @@ class _Rows:
 
 
 def concat_values(pieces: list[Any]) -> Any:
-    """NumPy arrays or pandas arrays of one kind, end to end."""
+    """NumPy arrays or pandas arrays of one kind, end to end.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from rollmed._grouped import concat_values
+    >>> concat_values([pd.array([1], dtype="Int64"), pd.array([None], dtype="Int64")]).tolist()
+    [1, <NA>]
+    """
     if all(isinstance(piece, np.ndarray) for piece in pieces):
         return np.concatenate(pieces)
     return pd.concat([pd.Series(piece, copy=False) for piece in pieces], ignore_index=True).array
