@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rollmed import _checks, _plans, _values
+from rollmed import _plans, _statistics, _values
 from rollmed._stream import RollingMedian
 
 
@@ -45,13 +45,13 @@ class MedianStreams:
     interpolation: str = "linear"
     dtype: str = "float64"
     _prototype: RollingMedian = field(init=False, repr=False, compare=False)
-    _quantile: tuple[float, int] = field(init=False, repr=False, compare=False)  # the kernels' reading
+    _statistic: _statistics.Quantiles = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # Made now, so that a bad argument fails here; copying it is ten times faster than a new one.
         options = {"min_periods": self.min_periods, "q": self.q, "interpolation": self.interpolation}
         object.__setattr__(self, "_prototype", RollingMedian(self.window, **options, dtype=self.dtype))
-        object.__setattr__(self, "_quantile", _checks.check_quantile(self.q, self.interpolation))
+        object.__setattr__(self, "_statistic", _statistics.quantiles(self.q, self.interpolation)[0])
 
     @classmethod
     def for_column(
@@ -149,4 +149,5 @@ class MedianStreams:
             column = _values.Unboxed(values, None)
         else:
             column = _values.unbox_series(pd.Series(values, copy=False), self.interpolation)
-        return column.rebox(*plan.run(column.values, column.valid, *self._quantile))
+        out, out_valid = plan.run(column.values, column.valid, self._statistic)
+        return column.rebox(out[:, 0], None if out_valid is None else out_valid[:, 0])

@@ -26,9 +26,9 @@ from dask import delayed
 from pandas.api.indexers import BaseIndexer
 
 from rollmed import _plans, _values
+from rollmed._compute import key_columns
 from rollmed._factories import MedianStreams
 from rollmed._grouped import GroupedStreams
-from rollmed._compute import key_columns
 
 # The columns of the blocks a Series is computed from: its values, and its keys under `by`.
 _VALUE, _KEY = "value", "key"
