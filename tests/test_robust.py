@@ -369,3 +369,23 @@ def test_window_none_is_the_expanding_window():
     tm.assert_series_equal(series.rollmed.window(None), series.rollmed.expanding())
     tm.assert_series_equal(series.rollmed.window(None, 3), series.expanding(3).median())
     tm.assert_series_equal(series.rollmed.rank(None), series.expanding().rank(), check_exact=True)
+
+
+@pytest.mark.parametrize("name", ["move_rank", "move_median"])
+def test_bottlenecks_own_sweep_with_rollmed_substituted(name):
+    # bottleneck/tests/move_test.py::test_move, with rollmed's function in bottleneck's place.
+    from bottleneck.tests.util import array_order, arrays
+
+    ours, slow = getattr(rollmed, name), getattr(bn.slow, name)
+    for i, a in enumerate(arrays(name)):
+        for axis in range(-1, a.ndim):
+            for window in range(1, a.shape[axis]):
+                for min_count in [*range(1, window + 1), None]:
+                    actual = ours(a, window, min_count, axis=axis)
+                    desired = slow(a, window, min_count, axis=axis)
+                    context = (
+                        f"func {name} | window {window} | min_count {min_count} | input a{i} ({a.dtype}) | "
+                        f"shape {a.shape} | axis {axis} | order {array_order(a)}\n{a}"
+                    )
+                    np.testing.assert_array_almost_equal(actual, desired, 5, context)
+                    assert actual.dtype == desired.dtype, context
