@@ -24,6 +24,7 @@ from sections import (
     several_quantiles,
     startup,
     streaming,
+    time_streams,
     time_windows,
     xarray_arrays,
 )
@@ -39,6 +40,7 @@ SECTIONS: tuple[Section, ...] = (
     quantile.SECTION,
     integers.SECTION,
     streaming.SECTION,
+    time_streams.SECTION,
     files.SECTION,
     dask_frames.SECTION,
     mad.SECTION,
