@@ -1,4 +1,4 @@
-"""A stream over a time window ("1h"): in chunks against the one-shot call, one reading at a time against river."""
+"""A stream over a time window ("1h"): in chunks against one shot, one reading at a time against river."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ import harness
 import numpy as np
 import pandas as pd
 from harness import Peers, Section, Settings, format_ms, markdown_table, on_one_thread
-from sections.streaming import format_us, same_values
-from sections.time_windows import irregular_times
 
 import rollmed
+from sections.streaming import format_us, same_values
+from sections.time_windows import irregular_times
 
 NAME = "time_streams"
 TIME_WINDOW = "1h"
