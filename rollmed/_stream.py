@@ -344,7 +344,8 @@ class RollingMedian(Stream):
     def _push_one_in_time(self, value: float, time: pd.Timestamp) -> float:
         tick = time.value
         window = self._window
-        mixed_zones = window.tz is not False and (time.tz is None) != (window.tz is None)
+        # (tzinfo: a plain attribute of the datetime, read faster than pandas' tz property.)
+        mixed_zones = window.tz is not False and (time.tzinfo is None) != (window.tz is None)
         if tick < window.last_tick or mixed_zones:
             return self._update_chunk(_values.Unboxed(np.array([value]), None), [time])[0]  # (the errors)
         token = self._token
@@ -354,7 +355,7 @@ class RollingMedian(Stream):
             refuse_concurrent_use()
         try:
             if window.tz is False:
-                window.tz = time.tz
+                window.tz = time.tzinfo
             if self._room > 0:
                 self._room -= 1
             else:
