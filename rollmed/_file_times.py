@@ -178,7 +178,8 @@ class TimeReader:
 
 def _first_line(exc: BaseException) -> str:
     """The reason pandas gives, without its advice on the following lines."""
-    return str(exc).strip().split("\n")[0].rstrip(". ")
+    line = str(exc).strip().split("\n")[0]
+    return line.split(" You might want to try")[0].rstrip(". ")
 
 
 def order_error(error: DecreasingTimes, name: Any, by: Any, key: Any, tz: Any) -> CLIError:
