@@ -5,6 +5,9 @@ with their results as soon as they are known, in the table's order, equal to the
 one-shot results. Each column is a :class:`rollmed._grouped.GroupedStreams` (one group
 without ``by``); a centred window's result is its group's trailing result ``(window -
 1) // 2`` rows later, so a row waits for that many more rows of its group, or the end.
+:class:`ChunkedTimeRolling` does the same for time windows, over the times of each row
+(:class:`rollmed._timed.TimeSlices`: a centred row waits for a row of its group more
+than half the span later, or the end).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from rollmed._grouped import GroupedStreams, StreamFactory, concat_values
+from rollmed._timed import TimeSlices, TimeStatistic
 
 
 @dataclass(frozen=True)
@@ -44,14 +48,14 @@ class _Pending:
     long wait (a centred window of a million rows) costs no copy a chunk.
     """
 
-    def __init__(self, columns: Sequence[RollingColumn]) -> None:
+    def __init__(self, missing: dict[Any, Any]) -> None:
         self.first_row = 0  # the number of the first waiting row
         self.size = 0
         self.frames: deque[pd.DataFrame] = deque()
         self.empty: pd.DataFrame | None = None
-        self.results = {column.name: column.factory.missing(0) for column in columns}
+        self.results = {name: make(0) for name, make in missing.items()}
         self.known = np.zeros(0, np.bool_)
-        self._missing = {column.name: column.factory.missing for column in columns}
+        self._missing = dict(missing)  # each result's missing values: n -> array
 
     def add(self, frame: pd.DataFrame) -> None:
         if self.empty is None:
@@ -123,7 +127,7 @@ class ChunkedRolling:
         self._columns = list(columns)
         self._by = by
         self._streams = {column.name: GroupedStreams(column.factory, lag) for column in self._columns}
-        self._pending = _Pending(self._columns)
+        self._pending = _Pending({column.name: column.factory.missing for column in self._columns})
 
     def feed(self, chunk: pd.DataFrame) -> pd.DataFrame:
         """Feed the next rows; the rows whose results are now known (perhaps none), in order.
@@ -144,4 +148,93 @@ class ChunkedRolling:
         """The rows still waiting after the last chunk, with their results, as :meth:`feed` gives them."""
         for column in self._columns:
             self._pending.settle(column.name, *self._streams[column.name].finish())
+        return self._pending.take_ready()
+
+
+@dataclass(frozen=True)
+class TimeColumn:
+    """A result to add: a statistic of column ``source`` over a time window, as column ``name``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rollmed._chunked import TimeColumn
+    >>> from rollmed._timed import TimeStatistic
+    >>> def median_of(s, keys):
+    ...     return s.rollmed.window("5min", by=keys)
+    >>> median = TimeStatistic(median_of, lambda n: np.full(n, np.nan))
+    >>> TimeColumn("x", "x_rollmed", median).name
+    'x_rollmed'
+    """
+
+    source: Any
+    name: Any
+    statistic: TimeStatistic
+
+
+class ChunkedTimeRolling:
+    """Statistics over a time window of a table fed a chunk at a time; its rows back with results, in order.
+
+    Parameters
+    ----------
+    columns : sequence of TimeColumn
+        The results to add, each from a column of the chunks.
+    times : callable
+        ``times(chunk, first_row)``: the time of each row of a chunk, as int64 nanoseconds.
+    span : int
+        The window's span, in nanoseconds.
+    center : bool
+        Whether the windows are centred on their rows.
+    by : column name, optional
+        Roll within the groups of rows with equal values of this column.
+
+    Raises
+    ------
+    rollmed._timed.DecreasingTimes
+        From :meth:`feed`, where a row's time is earlier than its group's previous one.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> import rollmed
+    >>> from rollmed._chunked import ChunkedTimeRolling, TimeColumn
+    >>> from rollmed._timed import TimeStatistic
+    >>> def median_of(s, keys):
+    ...     return s.rollmed.window("2min", by=keys)
+    >>> median = TimeStatistic(median_of, lambda n: np.full(n, np.nan))
+    >>> times = lambda chunk, first_row: pd.to_datetime(chunk["t"]).to_numpy("M8[ns]").view(np.int64)
+    >>> rolling = ChunkedTimeRolling([TimeColumn("x", "m", median)], times, span=120 * 10**9, center=False)
+    >>> chunk = pd.DataFrame({"t": ["2024-01-01 00:00", "2024-01-01 00:01"], "x": [1.0, 5.0]})
+    >>> rolling.feed(chunk)["m"].tolist()
+    [1.0, 3.0]
+    >>> rolling.feed(pd.DataFrame({"t": ["2024-01-01 00:02"], "x": [2.0]}))["m"].tolist()
+    [3.5]
+    """
+
+    def __init__(
+        self, columns: Sequence[TimeColumn], times: Any, span: int, center: bool, by: Any = None
+    ) -> None:
+        self._columns = list(columns)
+        self._times = times
+        self._by = by
+        self._slices = TimeSlices({column.name: column.statistic for column in self._columns}, span, center)
+        self._pending = _Pending({column.name: column.statistic.missing for column in self._columns})
+
+    def feed(self, chunk: pd.DataFrame) -> pd.DataFrame:
+        """Feed the next rows; the rows whose results are now known (perhaps none), in order."""
+        ticks = self._times(chunk, self._pending.first_row + self._pending.size)
+        keys = None if self._by is None else chunk[self._by]
+        values = {column.name: chunk[column.source] for column in self._columns}
+        rows, results = self._slices.update(values, ticks, keys)
+        self._pending.add(chunk)
+        for name, result in results.items():
+            self._pending.settle(name, rows, result)
+        return self._pending.take_ready()
+
+    def finish(self) -> pd.DataFrame:
+        """The rows still waiting after the last chunk, with their results, as :meth:`feed` gives them."""
+        rows, results = self._slices.finish()
+        for name, result in results.items():
+            self._pending.settle(name, rows, result)
         return self._pending.take_ready()

@@ -4,8 +4,9 @@ Every expected failure (a missing file, a bad argument, a column that is not num
 is reported as one line ``rollmed: error: ...`` on stderr with a non-zero exit status;
 a traceback means a bug. Arguments are checked by rollmed's own checks
 (:mod:`rollmed._checks`), their errors restated with the options' names. Ctrl-C,
-SIGTERM and SIGHUP stop a run alike: no output file is left unless it is complete.
-Files are read and written by :mod:`rollmed._files`; the demo is :mod:`rollmed._demo`.
+SIGTERM and SIGHUP stop a run alike (:mod:`rollmed._stopping`): no output file is left
+unless it is complete. Files are read and written by :mod:`rollmed._files`, time windows'
+times by :mod:`rollmed._file_times`; the demo is :mod:`rollmed._demo`.
 """
 
 from __future__ import annotations
@@ -13,10 +14,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import itertools
-import os
-import signal
 import sys
-import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
@@ -25,10 +23,11 @@ import numpy as np
 import pandas as pd
 
 import rollmed  # registers the .rollmed accessor
-from rollmed import _checks, _demo, _files, _values
+from rollmed import _checks, _demo, _file_times, _files, _filetypes, _values
 from rollmed._chunked import ChunkedRolling, RollingColumn
 from rollmed._factories import MedianStreams
-from rollmed._files import FAILURE, USAGE_ERROR, CLIError
+from rollmed._files import USAGE_ERROR, CLIError
+from rollmed._stopping import interrupted, quiet_stdout, stop_signals_interrupt
 
 PROG = "rollmed"
 RESULT_SUFFIX = "_rollmed"  # the result of column C is column C_rollmed
@@ -84,10 +83,16 @@ def _build_parser() -> _Parser:
             "  python -m rollmed                      # the demo\n"
             "  python -m rollmed data.csv --column signal --window 21 --center > smooth.csv\n"
             "  python -m rollmed data.parquet -c a -c b -w 60 --min-periods 1 -o out.parquet\n"
+            "  python -m rollmed data.csv -c signal -w 5min --on time --by sensor --chunksize 100000\n"
             "\n"
             "The output holds every input column and, for each --column C, a column C_rollmed:\n"
             "the median of the last WINDOW rows (or of WINDOW rows centred on the row, with\n"
             "--center), ignoring missing values, as pandas' s.rolling(WINDOW).median() gives.\n"
+            "With a time window (-w 5min), the median of the rows of the last 5 minutes up to\n"
+            "the row's time (centred: 2.5 minutes either side), as pandas' rolling('5min')\n"
+            "gives over the times of --on; with --chunksize a row with a centred time window\n"
+            "is written once a row of its group more than half the span later is read (or\n"
+            "the file ends): memory holds the rows within the span around the waiting rows.\n"
             "An output file appears only once complete: a failure, Ctrl-C, SIGTERM or SIGHUP\n"
             "leaves none. Standard output cannot be taken back: with --chunksize, a failure\n"
             "after the first rows leaves them written, and the exit status is not 0."
@@ -108,16 +113,42 @@ def _build_parser() -> _Parser:
         metavar="C",
         help="a numeric column to take the rolling median of; repeat for several columns",
     )
-    parser.add_file_option("-w", "--window", type=int, metavar="K", help="the window, in rows (at least 1)")
+    parser.add_file_option(
+        "-w",
+        "--window",
+        metavar="W",
+        help="the window: a number of rows (at least 1), or a span of time such as 30s, 5min or 1h "
+        "(any fixed pandas offset) over the times of --on",
+    )
+    parser.add_file_option(
+        "--on",
+        metavar="T",
+        help="the column of times a time window rolls over, read as pandas.to_datetime reads it "
+        "(to the nanosecond), never decreasing within a --by group; by default a Parquet file's "
+        "datetime index (the column it becomes)",
+    )
     parser.add_file_option(
         "--center", action="store_true", help="centre the window on each row instead of ending it there"
+    )
+    parser.add_file_option(
+        "--closed",
+        choices=_checks.CLOSED,
+        help="which ends of the window it includes, as pandas' closed (default right)",
+    )
+    parser.add_file_option(
+        "--step",
+        type=int,
+        metavar="S",
+        help="write only every S-th row of the file (rows 1, 1+S, 1+2S...) with its result, as "
+        "pandas' rolling(step=S) gives; the windows stay those of every row",
     )
     parser.add_file_option(
         "--min-periods",
         type=int,
         metavar="M",
         help="the least number of non-missing values a window needs for a median "
-        "(from 0 to K; default K); windows with fewer give an empty value",
+        "(from 0 to W for a window of rows, default W; default 1 for a time window); "
+        "windows with fewer give an empty value",
     )
     parser.add_file_option(
         "--q",
@@ -175,12 +206,19 @@ def _check_arguments(args: argparse.Namespace, parser: _Parser) -> None:
     if args.window is None:
         raise CLIError("FILE needs --window", USAGE_ERROR)
     with _in_option_words(parser):
-        _checks.check_row_window(args.window)
+        args.window = _file_times.parse_window(args.window)
+        timed = isinstance(args.window, str)
         if args.min_periods is not None:
-            _checks.check_min_periods(args.min_periods, args.window)
+            _checks.check_min_periods(args.min_periods, None if timed else args.window)
         _checks.check_quantile(args.q, args.interpolation)
         if args.chunksize is not None:
             _checks.check_at_least("chunksize", args.chunksize, 1)
+        _checks.check_step(args.step)
+    if args.on is not None and not timed:
+        raise CLIError(f"--on goes with a time window (-w 5min, say), not {args.window} rows", USAGE_ERROR)
+    if not timed and args.closed not in (None, "right") and args.chunksize is not None:
+        # The streams of --chunksize end a window of rows at its row.
+        raise CLIError(f"--closed {args.closed} with a window of rows needs no --chunksize", USAGE_ERROR)
 
 
 def _describe_columns(frame: pd.DataFrame, limit: int = 8) -> str:
@@ -195,13 +233,13 @@ def _numbers(column: pd.Series, has_rows: bool) -> pd.Series:
 
 
 def _check_columns(
-    frame: pd.DataFrame, columns: Sequence[str], by: str | None, source: Path, has_rows: bool
+    frame: pd.DataFrame, columns: Sequence[str], by: str | None, source: Path, has_rows: bool, on: Any = None
 ) -> None:
     """Every column named exists and can take a median; the results' columns are free.
 
     ``frame`` has the columns and types of the whole file (its first chunk will do).
     """
-    for column in [*columns, *([by] if by is not None else [])]:
+    for column in [*columns, *(name for name in (by, on) if name is not None)]:
         if column not in frame.columns:
             raise CLIError(f"no column {column!r} in {source}; its columns are {_describe_columns(frame)}")
     for column in columns:
@@ -215,19 +253,39 @@ def _check_columns(
             raise CLIError(f"column {column!r} is not numeric (dtype {frame[column].dtype})")
 
 
-def _add_medians(frame: pd.DataFrame, args: argparse.Namespace, columns: Sequence[str]) -> pd.DataFrame:
-    """``frame`` with a column ``C_rollmed`` after the others for each of ``columns``."""
+def _one_shot(args: argparse.Namespace) -> Any:
+    """The statistic of the options: ``compute(values, keys)``, the one-shot results of a column.
+
+    ``values`` is on the times where the window is one of time; the chunked time windows
+    compute held slices of the file with it too, so that they give its results.
+    """
+    options = {"q": args.q, "interpolation": args.interpolation, "closed": args.closed}
+    return lambda values, keys: values.rollmed.window(
+        args.window, args.min_periods, args.center, **options, by=keys
+    )
+
+
+def _add_medians(
+    frame: pd.DataFrame, args: argparse.Namespace, columns: Sequence[str], on: Any = None
+) -> pd.DataFrame:
+    """``frame`` with a column ``C_rollmed`` after the others for each of ``columns``.
+
+    A time window rolls over the times of column ``on``: checked (never decreasing in a
+    group) before any result.
+    """
     result = frame.copy(deep=False)
-    options = {"min_periods": args.min_periods, "center": args.center, "q": args.q}
     keys = None if args.by is None else frame[args.by]
+    times = None
+    if on is not None:
+        times, keys = _file_times.times_and_keys(frame, on, args.by)
+    compute = _one_shot(args)
     for column in columns:
         values = _numbers(frame[column], len(frame) > 0)
         try:
-            result[f"{column}{RESULT_SUFFIX}"] = values.rollmed.window(
-                args.window, **options, interpolation=args.interpolation, by=keys
-            )
+            results = compute(values if times is None else values.set_axis(times), keys)
         except (TypeError, ValueError) as exc:  # the arguments are checked before, so this is a backstop
             raise CLIError(f"column {column!r}: {exc}", USAGE_ERROR) from exc
+        result[f"{column}{RESULT_SUFFIX}"] = results.array
     return result
 
 
@@ -259,20 +317,33 @@ def _first_rows(chunks: Iterator[pd.DataFrame]) -> tuple[pd.DataFrame, bool, Ite
 
 
 def _rolled_chunks(
-    chunks: Iterator[pd.DataFrame], source: Path, args: argparse.Namespace, columns: list[str]
+    chunks: Iterator[pd.DataFrame], source: Path, args: argparse.Namespace, columns: list[str], on: Any = None
 ) -> Iterator[pd.DataFrame]:
     """The file's rows with their results, a chunk at a time (checked before the first)."""
     first, has_rows, chunks = _first_rows(chunks)
-    _check_columns(first, columns, args.by, source, has_rows)
-    streams = {
-        column: MedianStreams.for_column(
-            _numbers(first[column], has_rows).dtype, args.window, args.min_periods, args.q, args.interpolation
+    _check_columns(first, columns, args.by, source, has_rows, on)
+    rolling: ChunkedRolling | _file_times.TimeRolling
+    if on is not None:  # a time window: the one-shot statistic of the rows held within reach
+        samples = {
+            column: (f"{column}{RESULT_SUFFIX}", _numbers(first[column], has_rows)) for column in columns
+        }
+        rolling = _file_times.TimeRolling(
+            first, samples, _one_shot(args), on, args.window, args.center, args.by
         )
-        for column in columns
-    }
-    targets = [RollingColumn(column, f"{column}{RESULT_SUFFIX}", streams[column]) for column in columns]
-    lag = streams[columns[0]].centre_lag if args.center else 0
-    rolling = ChunkedRolling(targets, by=args.by, lag=lag)
+    else:
+        streams = {
+            column: MedianStreams.for_column(
+                _numbers(first[column], has_rows).dtype,
+                args.window,
+                args.min_periods,
+                args.q,
+                args.interpolation,
+            )
+            for column in columns
+        }
+        targets = [RollingColumn(column, f"{column}{RESULT_SUFFIX}", streams[column]) for column in columns]
+        lag = streams[columns[0]].centre_lag if args.center else 0
+        rolling = ChunkedRolling(targets, by=args.by, lag=lag)
     try:
         for chunk in _with_progress(chunks):
             yield rolling.feed(chunk)
@@ -305,68 +376,19 @@ def _run_file(args: argparse.Namespace, parser: _Parser) -> int:
     if "parquet" in kinds:
         _files.require_pyarrow()
     columns = list(dict.fromkeys(args.columns))  # a column named twice is computed once
+    on = _file_times.time_column(args.window, args.on, source)
     if args.chunksize is not None:
         chunks, date_formats = _files.read_chunks(source, args.chunksize)
-        frames = _rolled_chunks(chunks, source, args, columns)
+        frames = _files.every(_rolled_chunks(chunks, source, args, columns, on), args.step)
         _files.write_frames(output, frames if output is not None else _to_stdout(frames), date_formats)
         return 0
     frame = _files.read_whole(source)
-    _check_columns(frame, columns, args.by, source, len(frame) > 0)
-    _files.write_frames(output, [_add_medians(frame, args, columns)])
+    _check_columns(frame, columns, args.by, source, len(frame) > 0, on)
+    result = _add_medians(frame, args, columns, on)
+    # Dates written as finely as the whole column, as --chunksize writes the rows it keeps.
+    formats = None if args.step is None else _filetypes.format_witnesses(iter([result]))
+    _files.write_frames(output, _files.every(iter([result]), args.step), formats)
     return 0
-
-
-class _Stopped(KeyboardInterrupt):
-    """A stop signal, raised where the program is as Ctrl-C is, so that every clean-up runs."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signum)
-        self.signum = signum
-
-
-@contextlib.contextmanager
-def _stop_signals_interrupt() -> Iterator[None]:
-    """SIGINT, SIGTERM and SIGHUP raise :class:`_Stopped` (once: the clean-up then runs undisturbed).
-
-    A signal ignored when the run starts (SIGHUP under ``nohup``) stays ignored.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def stop(signum: int, frame: object) -> None:
-        for number in _files.STOP_SIGNALS:
-            signal.signal(number, signal.SIG_IGN)
-        raise _Stopped(signum)
-
-    previous = {number: signal.getsignal(number) for number in _files.STOP_SIGNALS}
-    for number, handler in previous.items():
-        if handler is not signal.SIG_IGN:
-            signal.signal(number, stop)
-    try:
-        yield
-    finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler if handler is not None else signal.SIG_DFL)
-
-
-def _interrupted(exc: KeyboardInterrupt) -> int:
-    signum = getattr(exc, "signum", signal.SIGINT)
-    if signum == signal.SIGINT:
-        print(f"{PROG}: interrupted", file=sys.stderr)
-    else:
-        print(f"{PROG}: stopped by {signal.Signals(signum).name}", file=sys.stderr)
-    return 128 + signum
-
-
-def _quiet_stdout() -> int:
-    """The reader of stdout went away (``... | head``): stop quietly.
-
-    stdout then points at /dev/null, so that Python's own flush at exit does not complain again.
-    """
-    with contextlib.suppress(OSError, ValueError):
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    return FAILURE
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -398,7 +420,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     parser = _build_parser()
     try:
-        with _stop_signals_interrupt():
+        with stop_signals_interrupt():
             args = parser.parse_args(argv)
             if args.file is not None:
                 return _run_file(args, parser)
@@ -410,8 +432,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{PROG}: error: {_one_line(exc.message)}", file=sys.stderr)
         return exc.status
     except BrokenPipeError:
-        return _quiet_stdout()
+        return quiet_stdout()
     except SystemExit as exc:  # --help and --version print and exit
         return exc.code if isinstance(exc.code, int) else 0
     except KeyboardInterrupt as exc:
-        return _interrupted(exc)
+        return interrupted(exc)

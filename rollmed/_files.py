@@ -388,3 +388,20 @@ def write_frames(
         with failing_as("write", output):
             sink.start()
             stack.close()  # the last bytes of a compressed or Parquet file are written on closing
+
+
+def every(frames: Iterable[pd.DataFrame], step: int | None) -> Iterator[pd.DataFrame]:
+    """Every ``step``-th row of the frames (all for None), counted over them all from the first.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from rollmed._files import every
+    >>> frames = [pd.DataFrame({"x": [0, 1, 2]}), pd.DataFrame({"x": [3, 4]})]
+    >>> [frame["x"].tolist() for frame in every(frames, 2)]
+    [[0, 2], [4]]
+    """
+    seen = 0
+    for frame in frames:
+        yield frame if step is None else frame.iloc[(-seen) % step :: step]
+        seen += len(frame)

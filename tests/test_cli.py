@@ -237,8 +237,16 @@ ERRORS = [
     (["late.csv", "-c", "a", "-w", "2", "--chunksize", "2", "-o", "OUT.csv"], "column 'a' is not numeric", 1),
     (["data.csv", "-c", "a", "-w", "0", "-o", "OUT.csv"], "--window must be at least 1, got 0", 2),
     (["data.csv", "-c", "a", "-w", "-3", "-o", "OUT.csv"], "--window must be at least 1, got -3", 2),
-    (["data.csv", "-c", "a", "-w", "abc", "-o", "OUT.csv"], "--window: invalid int value: 'abc'", 2),
-    (["data.csv", "-c", "a", "-w", "2.5", "-o", "OUT.csv"], "--window: invalid int value", 2),
+    (
+        ["data.csv", "-c", "a", "-w", "abc", "-o", "OUT.csv"],
+        "--window must be a number of rows or a fixed time span, got abc",
+        2,
+    ),
+    (
+        ["data.csv", "-c", "a", "-w", "2.5", "-o", "OUT.csv"],
+        "--window must be a number of rows or a fixed time span",
+        2,
+    ),
     (["data.csv", "-c", "a", "-w", "5", "--min-periods", "9", "-o", "OUT.csv"], "--min-periods", 2),
     (["data.csv", "-c", "a", "-w", "5", "--min-periods", "-1", "-o", "OUT.csv"], "--min-periods", 2),
     (["data.csv", "-c", "a", "-w", "3", "-o", "OUT.txt"], "output file 'OUT.txt'", 2),
