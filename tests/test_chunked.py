@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from rollmed import _chunked, _cli, _filetypes
 from rollmed._factories import MedianStreams
+from tests.strategies import windows
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +26,7 @@ def frame():
 @settings(max_examples=60)
 @given(
     chunksize=st.integers(1, 400),
-    window=st.integers(1, 60),
+    window=windows(1, 60),
     center=st.booleans(),
     grouped=st.booleans(),
     q=st.sampled_from([0.5, 0.9]),

@@ -15,13 +15,14 @@ dask = pytest.importorskip("dask")
 
 import rollmed  # noqa: E402
 import rollmed.dask  # noqa: E402, F401  (registers the dask accessor)
+from tests.strategies import windows  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def client():
     with (
         distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
         ) as cluster,
         distributed.Client(cluster) as client,
     ):
@@ -165,7 +166,7 @@ def window_options(draw):
     if draw(st.booleans()):
         options = {"window": draw(st.sampled_from(["2s", "5s", "11s"]))}
     else:
-        options = {"window": draw(st.integers(1, 9))}
+        options = {"window": draw(windows(1, 9))}
         if draw(st.booleans()):
             options["step"] = draw(st.integers(1, 4))
     options["center"] = draw(st.booleans())

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from rollmed._factories import MedianStreams
 from rollmed._grouped import GroupedStreams, GroupKeys
+from tests.strategies import windows
 
 
 @st.composite
@@ -28,7 +29,7 @@ def grouped_cases(draw):
 @settings(max_examples=150)
 @given(
     grouped_cases(),
-    st.one_of(st.none(), st.integers(1, 12)),
+    st.one_of(st.none(), windows(1, 12)),
     st.booleans(),
     st.sampled_from([None, 0, 1, 3]),
     st.sampled_from([(0.5, "linear"), (0.25, "lower"), (0.9, "nearest"), (0.5, "floor")]),

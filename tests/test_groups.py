@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import rollmed
-from tests.strategies import finite_floats
+from tests.strategies import finite_floats, windows
 
 CLOSED = [None, "right", "left", "both", "neither"]
 
@@ -353,7 +353,7 @@ def keyed_series(draw):
 @settings(max_examples=150)
 @given(
     data=keyed_series(),
-    window=st.integers(1, 12),
+    window=windows(1, 12),
     min_periods=st.one_of(st.none(), st.integers(0, 12)),
     center=st.booleans(),
     closed=st.sampled_from(CLOSED),

@@ -16,7 +16,7 @@ from pandas.api.indexers import FixedForwardWindowIndexer
 
 import rollmed
 from tests import reference
-from tests.strategies import float_series, int64_values, pandas_safe_series, window_args
+from tests.strategies import float_series, int64_values, pandas_safe_series, window_args, windows
 
 CLOSED = [None, "right", "left", "both", "neither"]
 METHODS = ["average", "min", "max"]
@@ -299,7 +299,7 @@ def test_pandas_rank_of_a_shrinking_window_is_stale():
 
 @given(
     values=float_series(max_size=150),
-    window=st.integers(1, 25),
+    window=windows(1, 25),
     n_sigmas=st.sampled_from([0.0, 1.0, 3.0]),
     scale=st.sampled_from([1.0, 1.4826]),
 )

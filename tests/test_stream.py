@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import rollmed
-from tests.strategies import float_series, int64_values
+from tests.strategies import float_series, int64_values, windows
 
 
 def one_shot(values, window, min_periods, q, interpolation):
@@ -38,7 +38,7 @@ def feed(stream, values, cuts):
 @given(
     data=st.data(),
     values=float_series(max_size=150),
-    window=st.one_of(st.none(), st.integers(1, 40)),
+    window=st.one_of(st.none(), windows(1, 40)),
     q=st.sampled_from([0.5, 0.1, 0.9, 1.0]),
     interpolation=st.sampled_from(["linear", "lower", "nearest", "floor"]),
 )
@@ -217,7 +217,7 @@ def test_memory_follows_the_values_held():
     assert huge.nbytes < 1024
 
 
-@given(values=float_series(max_size=300), window=st.integers(1, 300), cuts=st.lists(st.integers(0, 300)))
+@given(values=float_series(max_size=300), window=windows(1, 300), cuts=st.lists(st.integers(0, 300)))
 def test_growing_state_gives_the_one_shot_result(values, window, cuts):
     stream = rollmed.RollingMedian(window, min_periods=1)
     cuts = [cut for cut in cuts if cut <= len(values)]
@@ -228,7 +228,7 @@ def test_growing_state_gives_the_one_shot_result(values, window, cuts):
 @given(
     data=st.data(),
     values=st.lists(st.one_of(st.none(), int64_values), max_size=120),
-    window=st.one_of(st.none(), st.integers(1, 30)),
+    window=st.one_of(st.none(), windows(1, 30)),
     interpolation=st.sampled_from(["lower", "higher", "nearest", "floor"]),
     q=st.sampled_from([0.5, 0.1, 0.9, 1.0]),
 )

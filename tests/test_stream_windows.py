@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import rollmed
-from tests.strategies import float_series
+from tests.strategies import float_series, windows
 
 CLOSED = [None, "right", "left", "both", "neither"]
 
@@ -71,7 +71,7 @@ def test_time_window_streams_equal_the_one_shot_result(data, values, closed):
 @given(
     data=st.data(),
     values=float_series(max_size=150),
-    window=st.one_of(st.none(), st.integers(1, 40)),
+    window=st.one_of(st.none(), windows(1, 40)),
     scale=st.sampled_from([1.0, 1.4826]),
 )
 def test_mad_and_rank_streams_equal_the_one_shot_result(data, values, window, scale):
@@ -93,7 +93,7 @@ def test_mad_and_rank_streams_equal_the_one_shot_result(data, values, window, sc
 @given(
     data=st.data(),
     values=float_series(max_size=150),
-    window=st.integers(1, 30),
+    window=windows(1, 30),
     center=st.booleans(),
     n_sigmas=st.sampled_from([0.0, 2.0, 3.0]),
 )

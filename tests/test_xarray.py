@@ -17,6 +17,7 @@ dask = pytest.importorskip("dask")
 
 import rollmed  # noqa: E402  (registers the pandas accessor, the reference below)
 import rollmed.xarray  # noqa: E402, F401  (registers the xarray accessors)
+from tests.strategies import windows  # noqa: E402
 
 CLOSED = [None, "right", "left", "both", "neither"]
 
@@ -347,7 +348,7 @@ def calls(draw):
     """A method of the accessor and its arguments: any window kind and statistic."""
     kind = draw(st.sampled_from(["rows", "time", "expanding"]))
     window = {
-        "rows": st.integers(1, 12),
+        "rows": windows(1, 12),
         "time": st.sampled_from(["5min", "20min", "1h"]),
         "expanding": st.none(),
     }[kind]
