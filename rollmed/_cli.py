@@ -275,19 +275,19 @@ def _check_arguments(args: argparse.Namespace, parser: _Parser) -> None:
 
 def _settle_defaults(args: argparse.Namespace) -> None:
     """The options not given take the accessor's defaults for the --stat chosen."""
-    method = args.stat
+    stat = args.stat
     if args.center is None:
-        args.center = accessor_default(method, "center")
+        args.center = accessor_default(stat, "center")
     if args.min_periods is None:
-        args.min_periods = accessor_default(method, "min_periods")
-    if method == "median":
-        args.interpolation = args.interpolation or accessor_default(method, "interpolation")
+        args.min_periods = accessor_default(stat, "min_periods")
+    if stat == "median":
+        args.interpolation = args.interpolation or accessor_default(stat, "interpolation")
         # Each quantile once, in the order given.
-        args.q = list(dict.fromkeys(args.q or [accessor_default(method, "q")]))
-    if method in ("mad", "hampel") and args.scale is None:
-        args.scale = accessor_default(method, "scale")
-    if method == "hampel" and args.n_sigmas is None:
-        args.n_sigmas = accessor_default(method, "n_sigmas")
+        args.q = list(dict.fromkeys(args.q or [accessor_default(stat, "q")]))
+    if stat in ("mad", "hampel") and args.scale is None:
+        args.scale = accessor_default(stat, "scale")
+    if stat == "hampel" and args.n_sigmas is None:
+        args.n_sigmas = accessor_default(stat, "n_sigmas")
 
 
 def result_names(column: Any, args: argparse.Namespace) -> list[str]:
