@@ -134,6 +134,42 @@ def check_step(step: Any) -> int | None:
     return None if step is None else check_at_least("step", step, 1)
 
 
+def check_scale(scale: Any, name: str = "scale") -> float:
+    """A factor of the MAD: a finite number, at least 0.
+
+    Examples
+    --------
+    >>> from rollmed import _checks
+    >>> _checks.check_scale(1.4826)
+    1.4826
+    >>> _checks.check_scale(-1.0)
+    Traceback (most recent call last):
+    ...
+    rollmed._checks.ArgumentError: `scale` (=-1.0) must be a finite number, at least 0
+    """
+    if isinstance(scale, (bool, np.bool_)) or not isinstance(scale, numbers.Real):
+        raise TypeError(f"`{name}` must be a number, got {scale!r}")
+    if not (np.isfinite(scale) and scale >= 0):
+        raise ArgumentError(name, scale, "a finite number, at least 0")
+    return float(scale)
+
+
+def check_n_sigmas(n_sigmas: Any, name: str = "n_sigmas") -> float:
+    """The Hampel filter's threshold in scaled MADs: a finite number, at least 0.
+
+    Examples
+    --------
+    >>> from rollmed import _checks
+    >>> _checks.check_n_sigmas(3)
+    3.0
+    """
+    if isinstance(n_sigmas, (bool, np.bool_)) or not isinstance(n_sigmas, numbers.Real):
+        raise TypeError(f"`{name}` must be a number, got {n_sigmas!r}")
+    if not (np.isfinite(n_sigmas) and n_sigmas >= 0):
+        raise ArgumentError(name, n_sigmas, "a finite number, at least 0")
+    return float(n_sigmas)
+
+
 def check_quantile(q: Any, interpolation: Any) -> tuple[float, int]:
     """Validate ``q`` and ``interpolation``; the pair of kernel arguments that reads them.
 

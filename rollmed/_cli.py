@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import inspect
 import itertools
 import sys
 from collections.abc import Iterator, Sequence
@@ -25,12 +26,40 @@ import pandas as pd
 import rollmed  # registers the .rollmed accessor
 from rollmed import _checks, _demo, _file_times, _files, _filetypes, _values
 from rollmed._chunked import ChunkedRolling, RollingColumn
-from rollmed._factories import MedianStreams
+from rollmed._factories import HampelStreams, MADStreams, MedianStreams, RankStreams
 from rollmed._files import USAGE_ERROR, CLIError
+from rollmed._grouped import StreamFactory
 from rollmed._stopping import interrupted, quiet_stdout, stop_signals_interrupt
+from rollmed.accessor import RollmedSeriesAccessor
 
 PROG = "rollmed"
-RESULT_SUFFIX = "_rollmed"  # the result of column C is column C_rollmed
+RESULT_SUFFIX = "_rollmed"  # the median (or quantile) of column C is column C_rollmed
+STATISTICS = ("median", "mad", "rank", "hampel")
+# The accessor's method for each --stat; the command line takes its defaults from it.
+_METHODS = {"median": "window", "mad": "mad", "rank": "rank", "hampel": "hampel"}
+# The options of one statistic or two: given with another --stat, they are a usage error.
+_OPTIONS_OF = {
+    "q": ("median",),
+    "interpolation": ("median",),
+    "scale": ("mad", "hampel"),
+    "n_sigmas": ("hampel",),
+    "pct": ("rank",),
+}
+# What the results of each --stat are, for the messages.
+_RESULT_WORDS = {"median": "median", "mad": "MAD", "rank": "rank", "hampel": "Hampel-filtered value"}
+
+
+def accessor_default(stat: str, name: str) -> Any:
+    """The default of the accessor's parameter ``name`` for ``--stat stat``: the command line's too.
+
+    Examples
+    --------
+    >>> from rollmed._cli import accessor_default
+    >>> accessor_default("hampel", "scale"), accessor_default("hampel", "center")
+    (1.4826, True)
+    """
+    method = getattr(RollmedSeriesAccessor, _METHODS[stat])
+    return inspect.signature(method).parameters[name].default
 
 
 class _Parser(argparse.ArgumentParser):
@@ -52,7 +81,7 @@ class _Parser(argparse.ArgumentParser):
         """The long option that sets the parameter ``name`` (``--min-periods`` for ``min_periods``)."""
         for action in self.file_options:
             if action.dest == name:
-                return action.option_strings[-1]
+                return long_option(action)
         return name
 
     def error(self, message: str) -> NoReturn:
@@ -71,11 +100,25 @@ class _Parser(argparse.ArgumentParser):
         raise CLIError(f"{message} (see 'python -m rollmed --help')", USAGE_ERROR)
 
 
+def long_option(action: argparse.Action) -> str:
+    """An option's long name: ``--column`` for ``-c/--column``, ``--center`` for ``--center/--no-center``.
+
+    Examples
+    --------
+    >>> import argparse
+    >>> from rollmed._cli import long_option
+    >>> long_option(argparse.ArgumentParser().add_argument("-c", "--column"))
+    '--column'
+    """
+    return next(flag for flag in action.option_strings if flag.startswith("--"))
+
+
 def _build_parser() -> _Parser:
     parser = _Parser(
         prog="python -m rollmed",
         description=(
-            "Rolling medians of the columns of a CSV or Parquet file, with rollmed's numba kernels.\n"
+            "Rolling medians, quantiles, MADs, ranks or the Hampel filter of the columns of a CSV\n"
+            "or Parquet file, with rollmed's numba kernels.\n"
             "Without arguments, a demo on the sample data bundled with rollmed."
         ),
         epilog=(
@@ -83,16 +126,24 @@ def _build_parser() -> _Parser:
             "  python -m rollmed                      # the demo\n"
             "  python -m rollmed data.csv --column signal --window 21 --center > smooth.csv\n"
             "  python -m rollmed data.parquet -c a -c b -w 60 --min-periods 1 -o out.parquet\n"
+            "  python -m rollmed data.csv -c a -w 60 --q 0.1 --q 0.9 > band.csv\n"
+            "  python -m rollmed data.csv -c a -w 11 --stat hampel --n-sigmas 4 > despiked.csv\n"
             "  python -m rollmed data.csv -c signal -w 5min --on time --by sensor --chunksize 100000\n"
             "\n"
-            "The output holds every input column and, for each --column C, a column C_rollmed:\n"
-            "the median of the last WINDOW rows (or of WINDOW rows centred on the row, with\n"
-            "--center), ignoring missing values, as pandas' s.rolling(WINDOW).median() gives.\n"
-            "With a time window (-w 5min), the median of the rows of the last 5 minutes up to\n"
-            "the row's time (centred: 2.5 minutes either side), as pandas' rolling('5min')\n"
-            "gives over the times of --on; with --chunksize a row with a centred time window\n"
-            "is written once a row of its group more than half the span later is read (or\n"
-            "the file ends): memory holds the rows within the span around the waiting rows.\n"
+            "The output holds every input column and, for each --column C, the result of the\n"
+            "last W rows (or of W rows centred on the row, with --center), ignoring missing\n"
+            "values, as the pandas accessor s.rollmed gives it:\n"
+            "  --stat median  C_rollmed, the median, as s.rolling(W).median() (with --q Q, the\n"
+            "                 quantile; with several --q, a column C_rollmed_qQ for each)\n"
+            "  --stat mad     C_mad, the median absolute deviation, times --scale\n"
+            "  --stat rank    C_rank, the rank of the window's last value, as s.rolling(W).rank()\n"
+            "  --stat hampel  C_hampel, the column with the values more than --n-sigmas scaled\n"
+            "                 MADs from their window's median replaced by it (centred by default)\n"
+            "With a time window (-w 5min), the rows of the last 5 minutes up to the row's time\n"
+            "(centred: 2.5 minutes either side), as pandas' rolling('5min') gives over the\n"
+            "times of --on; with --chunksize a row with a centred time window is written once\n"
+            "a row of its group more than half the span later is read (or the file ends):\n"
+            "memory holds the rows within the span around the waiting rows.\n"
             "An output file appears only once complete: a failure, Ctrl-C, SIGTERM or SIGHUP\n"
             "leaves none. Standard output cannot be taken back: with --chunksize, a failure\n"
             "after the first rows leaves them written, and the exit status is not 0."
@@ -111,7 +162,7 @@ def _build_parser() -> _Parser:
         action="append",
         dest="columns",
         metavar="C",
-        help="a numeric column to take the rolling median of; repeat for several columns",
+        help="a numeric column to take the rolling statistic of; repeat for several columns",
     )
     parser.add_file_option(
         "-w",
@@ -128,7 +179,16 @@ def _build_parser() -> _Parser:
         "datetime index (the column it becomes)",
     )
     parser.add_file_option(
-        "--center", action="store_true", help="centre the window on each row instead of ending it there"
+        "--stat",
+        choices=STATISTICS,
+        default="median",
+        help="the statistic (default median); see below for the columns each gives",
+    )
+    parser.add_file_option(
+        "--center",
+        action=argparse.BooleanOptionalAction,
+        help="centre the window on each row instead of ending it there (default: not centred, "
+        "but for hampel)",
     )
     parser.add_file_option(
         "--closed",
@@ -146,22 +206,40 @@ def _build_parser() -> _Parser:
         "--min-periods",
         type=int,
         metavar="M",
-        help="the least number of non-missing values a window needs for a median "
-        "(from 0 to W for a window of rows, default W; default 1 for a time window); "
+        help="the least number of non-missing values a window needs for a result "
+        "(from 0 to W for a window of rows, default W; default 1 for a time window; "
+        f"default {accessor_default('hampel', 'min_periods')} for hampel); "
         "windows with fewer give an empty value",
     )
     parser.add_file_option(
         "--q",
         type=float,
-        default=0.5,
+        action="append",
         metavar="Q",
-        help="the quantile, from 0 to 1 (default 0.5: the median)",
+        help="median: the quantile, from 0 to 1 (default 0.5: the median); repeat for several",
     )
     parser.add_file_option(
         "--interpolation",
-        default="linear",
         choices=sorted(_checks.INTERPOLATIONS),
-        help="how to read a quantile between two values, as pandas (default linear)",
+        help="median: how to read a quantile between two values, as pandas (default linear)",
+    )
+    parser.add_file_option(
+        "--scale",
+        type=float,
+        metavar="S",
+        help=f"mad, hampel: the MAD's factor (default {accessor_default('mad', 'scale')} for mad, "
+        f"{accessor_default('hampel', 'scale')} for hampel: a normal standard deviation)",
+    )
+    parser.add_file_option(
+        "--n-sigmas",
+        type=float,
+        metavar="N",
+        help=f"hampel: the threshold, in scaled MADs (default {accessor_default('hampel', 'n_sigmas')})",
+    )
+    parser.add_file_option(
+        "--pct",
+        action="store_true",
+        help="rank: divide each rank by the number of values in its window",
     )
     parser.add_file_option(
         "--by", metavar="B", help="roll within the groups of rows with equal values of column B"
@@ -205,12 +283,24 @@ def _check_arguments(args: argparse.Namespace, parser: _Parser) -> None:
         raise CLIError("FILE needs at least one --column", USAGE_ERROR)
     if args.window is None:
         raise CLIError("FILE needs --window", USAGE_ERROR)
+    for name, statistics in _OPTIONS_OF.items():
+        if getattr(args, name) not in (None, False) and args.stat not in statistics:
+            raise CLIError(
+                f"{parser.option_of(name)} goes with --stat {' or '.join(statistics)}, "
+                f"not with --stat {args.stat}",
+                USAGE_ERROR,
+            )
     with _in_option_words(parser):
         args.window = _file_times.parse_window(args.window)
         timed = isinstance(args.window, str)
         if args.min_periods is not None:
             _checks.check_min_periods(args.min_periods, None if timed else args.window)
-        _checks.check_quantile(args.q, args.interpolation)
+        for q in args.q or []:
+            _checks.check_quantile(q, args.interpolation or "linear")
+        if args.scale is not None:
+            _checks.check_scale(args.scale)
+        if args.n_sigmas is not None:
+            _checks.check_n_sigmas(args.n_sigmas)
         if args.chunksize is not None:
             _checks.check_at_least("chunksize", args.chunksize, 1)
         _checks.check_step(args.step)
@@ -219,6 +309,44 @@ def _check_arguments(args: argparse.Namespace, parser: _Parser) -> None:
     if not timed and args.closed not in (None, "right") and args.chunksize is not None:
         # The streams of --chunksize end a window of rows at its row.
         raise CLIError(f"--closed {args.closed} with a window of rows needs no --chunksize", USAGE_ERROR)
+
+
+def _settle_defaults(args: argparse.Namespace) -> None:
+    """The options not given take the accessor's defaults for the --stat chosen."""
+    stat = args.stat
+    if args.center is None:
+        args.center = accessor_default(stat, "center")
+    if args.min_periods is None:
+        args.min_periods = accessor_default(stat, "min_periods")
+    if stat == "median":
+        args.interpolation = args.interpolation or accessor_default(stat, "interpolation")
+        # Each quantile once, in the order given.
+        args.q = list(dict.fromkeys(args.q or [accessor_default(stat, "q")]))
+    if stat in ("mad", "hampel") and args.scale is None:
+        args.scale = accessor_default(stat, "scale")
+    if stat == "hampel" and args.n_sigmas is None:
+        args.n_sigmas = accessor_default(stat, "n_sigmas")
+
+
+def result_names(column: Any, args: argparse.Namespace) -> list[str]:
+    """The output columns of ``column``: ``C_rollmed``, ``C_mad``, ``C_rank`` or ``C_hampel``.
+
+    With several ``--q``, a column ``C_rollmed_qQ`` for each, ``Q`` as Python writes the float.
+
+    Examples
+    --------
+    >>> import argparse
+    >>> from rollmed._cli import result_names
+    >>> result_names("x", argparse.Namespace(stat="median", q=[0.1, 0.9]))
+    ['x_rollmed_q0.1', 'x_rollmed_q0.9']
+    >>> result_names("x", argparse.Namespace(stat="mad", q=None))
+    ['x_mad']
+    """
+    if args.stat != "median":
+        return [f"{column}_{args.stat}"]
+    if len(args.q) == 1:
+        return [f"{column}{RESULT_SUFFIX}"]
+    return [f"{column}{RESULT_SUFFIX}_q{float(q)!r}" for q in args.q]
 
 
 def _describe_columns(frame: pd.DataFrame, limit: int = 8) -> str:
@@ -233,42 +361,78 @@ def _numbers(column: pd.Series, has_rows: bool) -> pd.Series:
 
 
 def _check_columns(
-    frame: pd.DataFrame, columns: Sequence[str], by: str | None, source: Path, has_rows: bool, on: Any = None
+    frame: pd.DataFrame,
+    columns: Sequence[str],
+    args: argparse.Namespace,
+    source: Path,
+    has_rows: bool,
+    on: Any = None,
 ) -> None:
-    """Every column named exists and can take a median; the results' columns are free.
+    """Every column named exists and can take the statistic; the results' columns are free.
 
     ``frame`` has the columns and types of the whole file (its first chunk will do).
     """
-    for column in [*columns, *(name for name in (by, on) if name is not None)]:
+    for column in [*columns, *(name for name in (args.by, on) if name is not None)]:
         if column not in frame.columns:
             raise CLIError(f"no column {column!r} in {source}; its columns are {_describe_columns(frame)}")
     for column in columns:
-        target = f"{column}{RESULT_SUFFIX}"
-        if target in frame.columns:
-            raise CLIError(
-                f"{source} already has a column {target!r}, where the median of {column!r} would go"
-            )
+        for target in result_names(column, args):
+            if target in frame.columns:
+                raise CLIError(
+                    f"{source} already has a column {target!r}, "
+                    f"where the {_RESULT_WORDS[args.stat]} of {column!r} would go"
+                )
         dtype = _numbers(frame[column], has_rows).dtype
         if not _values.is_supported(dtype):
             raise CLIError(f"column {column!r} is not numeric (dtype {frame[column].dtype})")
 
 
-def _one_shot(args: argparse.Namespace) -> Any:
-    """The statistic of the options: ``compute(values, keys)``, the one-shot results of a column.
-
-    ``values`` is on the times where the window is one of time; the chunked time windows
-    compute held slices of the file with it too, so that they give its results.
-    """
-    options = {"q": args.q, "interpolation": args.interpolation, "closed": args.closed}
-    return lambda values, keys: values.rollmed.window(
-        args.window, args.min_periods, args.center, **options, by=keys
+def _medians(values: pd.Series, args: argparse.Namespace, keys: Any) -> list[Any]:
+    several = len(args.q) > 1
+    result = values.rollmed.window(
+        args.window,
+        args.min_periods,
+        args.center,
+        q=args.q if several else args.q[0],
+        interpolation=args.interpolation,
+        closed=args.closed,
+        by=keys,
     )
+    return [result.iloc[:, i] for i in range(len(args.q))] if several else [result]
 
 
-def _add_medians(
+def _mads(values: pd.Series, args: argparse.Namespace, keys: Any) -> list[Any]:
+    options = {"scale": args.scale, "closed": args.closed}
+    return [values.rollmed.mad(args.window, args.min_periods, args.center, **options, by=keys)]
+
+
+def _ranks(values: pd.Series, args: argparse.Namespace, keys: Any) -> list[Any]:
+    options = {"pct": args.pct, "closed": args.closed}
+    return [values.rollmed.rank(args.window, args.min_periods, args.center, **options, by=keys)]
+
+
+def _hampel(values: pd.Series, args: argparse.Namespace, keys: Any) -> list[Any]:
+    options = {"center": args.center, "min_periods": args.min_periods, "scale": args.scale}
+    return [values.rollmed.hampel(args.window, args.n_sigmas, **options, closed=args.closed, by=keys)]
+
+
+# Each --stat's results in one shot, in the order of result_names: the pandas accessor's.
+_ONE_SHOT = {"median": _medians, "mad": _mads, "rank": _ranks, "hampel": _hampel}
+
+
+def _one_shot(args: argparse.Namespace, index: int) -> Any:
+    """The one-shot form ``compute(values, keys)`` of result column ``index`` (of :func:`result_names`).
+
+    The chunked time windows compute held slices of the file with it, so that they give
+    the one-shot results (values on their times, for a time window).
+    """
+    return lambda values, keys: _ONE_SHOT[args.stat](values, args, keys)[index]
+
+
+def _add_results(
     frame: pd.DataFrame, args: argparse.Namespace, columns: Sequence[str], on: Any = None
 ) -> pd.DataFrame:
-    """``frame`` with a column ``C_rollmed`` after the others for each of ``columns``.
+    """``frame`` with the result columns (:func:`result_names`) of each of ``columns`` after the others.
 
     A time window rolls over the times of column ``on``: checked (never decreasing in a
     group) before any result.
@@ -278,15 +442,30 @@ def _add_medians(
     times = None
     if on is not None:
         times, keys = _file_times.times_and_keys(frame, on, args.by)
-    compute = _one_shot(args)
     for column in columns:
         values = _numbers(frame[column], len(frame) > 0)
         try:
-            results = compute(values if times is None else values.set_axis(times), keys)
+            outputs = _ONE_SHOT[args.stat](values if times is None else values.set_axis(times), args, keys)
         except (TypeError, ValueError) as exc:  # the arguments are checked before, so this is a backstop
             raise CLIError(f"column {column!r}: {exc}", USAGE_ERROR) from exc
-        result[f"{column}{RESULT_SUFFIX}"] = results.array
+        for name, output in zip(result_names(column, args), outputs, strict=True):
+            result[name] = output.array
     return result
+
+
+def _stream_factories(dtype: Any, args: argparse.Namespace) -> list[StreamFactory]:
+    """The streams of a column of ``dtype`` (in the file), one factory per result column."""
+    if args.stat == "median":  # one stream per quantile: each its own column
+        return [
+            MedianStreams.for_column(dtype, args.window, args.min_periods, q, args.interpolation)
+            for q in args.q
+        ]
+    if args.stat == "mad":
+        return [MADStreams(args.window, args.min_periods, scale=args.scale)]
+    if args.stat == "rank":
+        return [RankStreams(args.window, args.min_periods, pct=args.pct)]
+    options = {"n_sigmas": args.n_sigmas, "center": args.center, "scale": args.scale}
+    return [HampelStreams(args.window, min_periods=args.min_periods, **options)]
 
 
 def _with_progress(chunks: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
@@ -321,35 +500,35 @@ def _rolled_chunks(
 ) -> Iterator[pd.DataFrame]:
     """The file's rows with their results, a chunk at a time (checked before the first)."""
     first, has_rows, chunks = _first_rows(chunks)
-    _check_columns(first, columns, args.by, source, has_rows, on)
-    rolling: ChunkedRolling | _file_times.TimeRolling
+    _check_columns(first, columns, args, source, has_rows, on)
     if on is not None:  # a time window: the one-shot statistic of the rows held within reach
-        samples = {
-            column: (f"{column}{RESULT_SUFFIX}", _numbers(first[column], has_rows)) for column in columns
-        }
-        rolling = _file_times.TimeRolling(
-            first, samples, _one_shot(args), on, args.window, args.center, args.by
+        results = [
+            (column, name, _numbers(first[column], has_rows), _one_shot(args, index))
+            for column in columns
+            for index, name in enumerate(result_names(column, args))
+        ]
+        rolling: ChunkedRolling | _file_times.TimeRolling = _file_times.TimeRolling(
+            first, results, on, args.window, args.center, args.by
         )
     else:
-        streams = {
-            column: MedianStreams.for_column(
-                _numbers(first[column], has_rows).dtype,
-                args.window,
-                args.min_periods,
-                args.q,
-                args.interpolation,
-            )
+        targets = [
+            RollingColumn(column, name, factory)
             for column in columns
-        }
-        targets = [RollingColumn(column, f"{column}{RESULT_SUFFIX}", streams[column]) for column in columns]
-        lag = streams[columns[0]].centre_lag if args.center else 0
+            for name, factory in zip(
+                result_names(column, args),
+                _stream_factories(_numbers(first[column], has_rows).dtype, args),
+                strict=True,
+            )
+        ]
+        # Every column has the same window: a centred one's results come its centre lag late.
+        lag = targets[0].factory.centre_lag if args.center else 0
         rolling = ChunkedRolling(targets, by=args.by, lag=lag)
     try:
         for chunk in _with_progress(chunks):
             yield rolling.feed(chunk)
         yield rolling.finish()
     except (TypeError, ValueError) as exc:  # the file's types are checked before, so this is a backstop
-        raise CLIError(f"cannot compute the medians of {source}: {exc}") from exc
+        raise CLIError(f"cannot compute the {_RESULT_WORDS[args.stat]}s of {source}: {exc}") from exc
 
 
 def _to_stdout(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
@@ -368,6 +547,7 @@ def _to_stdout(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
 def _run_file(args: argparse.Namespace, parser: _Parser) -> int:
     """The file mode: check everything that can be checked before reading, read, compute, write."""
     _check_arguments(args, parser)
+    _settle_defaults(args)
     source = Path(args.file)
     output = None if args.output is None else Path(args.output)
     kinds = {_files.file_format(source, "input")}
@@ -383,8 +563,8 @@ def _run_file(args: argparse.Namespace, parser: _Parser) -> int:
         _files.write_frames(output, frames if output is not None else _to_stdout(frames), date_formats)
         return 0
     frame = _files.read_whole(source)
-    _check_columns(frame, columns, args.by, source, len(frame) > 0, on)
-    result = _add_medians(frame, args, columns, on)
+    _check_columns(frame, columns, args, source, len(frame) > 0, on)
+    result = _add_results(frame, args, columns, on)
     # Dates written as finely as the whole column, as --chunksize writes the rows it keeps.
     formats = None if args.step is None else _filetypes.format_witnesses(iter([result]))
     _files.write_frames(output, _files.every(iter([result]), args.step), formats)
@@ -397,7 +577,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     Without arguments, a demo on the sample data bundled with rollmed: the rolling median
     around the largest spike, then a timing against pandas. With ``FILE --column C
     --window K``, the rolling median of each column ``C`` of a CSV or Parquet file, written
-    with all the input columns as ``C_rollmed`` to ``--output`` or as CSV to stdout.
+    with all the input columns as ``C_rollmed`` to ``--output`` or as CSV to stdout; with
+    ``--stat mad``, ``rank`` or ``hampel``, that statistic as ``C_mad``, ``C_rank`` or ``C_hampel``.
 
     Parameters
     ----------
@@ -424,7 +605,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args = parser.parse_args(argv)
             if args.file is not None:
                 return _run_file(args, parser)
-            given = [a.option_strings[-1] for a in parser.file_options if getattr(args, a.dest) != a.default]
+            given = [long_option(a) for a in parser.file_options if getattr(args, a.dest) != a.default]
             if given:
                 raise CLIError(f"{given[0]} needs a FILE (run without arguments for the demo)", USAGE_ERROR)
             return _demo.run_demo(sys.stdout)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -251,8 +252,8 @@ def time_statistic(compute: Any, column: pd.Series) -> TimeStatistic:
 class TimeRolling:
     """A file's statistics over a time window, fed a chunk at a time, over the times of column ``on``.
 
-    ``columns`` maps each column to the name of its result and a sample of it (its
-    type); ``compute(values, keys)`` is the statistic's one-shot form.
+    ``columns`` holds, for each result, its column's name, its own name, a sample of the
+    column (its type) and the statistic's one-shot form, ``compute(values, keys)``.
 
     A :class:`rollmed._chunked.ChunkedTimeRolling` whose times are read by
     :class:`TimeReader` and whose times out of order are a one-line :class:`CLIError`.
@@ -265,7 +266,7 @@ class TimeRolling:
     >>> def median(values, keys):
     ...     return values.rollmed.window("2min", by=keys)
     >>> first = pd.DataFrame({"t": ["2024-01-01 00:00", "2024-01-01 00:01"], "x": [1.0, 5.0]})
-    >>> rolling = TimeRolling(first, {"x": ("m", first["x"])}, median, "t", "2min", center=False, by=None)
+    >>> rolling = TimeRolling(first, [("x", "m", first["x"], median)], "t", "2min", center=False, by=None)
     >>> rolling.feed(first)["m"].tolist()
     [1.0, 3.0]
     """
@@ -273,8 +274,7 @@ class TimeRolling:
     def __init__(
         self,
         first: pd.DataFrame,
-        columns: dict[Any, tuple[Any, pd.Series]],
-        compute: Any,
+        columns: Sequence[tuple[Any, Any, pd.Series, Any]],
         on: Any,
         window: str,
         center: bool,
@@ -282,7 +282,7 @@ class TimeRolling:
     ) -> None:
         targets = [
             TimeColumn(source, name, time_statistic(compute, sample))
-            for source, (name, sample) in columns.items()
+            for source, name, sample, compute in columns
         ]
         self._on = on
         self._by = by

@@ -41,7 +41,10 @@ class StreamFactory(Protocol):
     """What :class:`GroupedStreams` needs to know of a statistic.
 
     Streams ignore missing values; a fixed window covers the latest ``history + 1``
-    values. Values and results are NumPy float64 arrays or pandas masked arrays.
+    values. Values and results are NumPy float64 arrays or pandas masked arrays. A
+    stream's (trailing) result at a value is that of the window ending there; a
+    statistic of a row and its centred window (the Hampel filter's) may give there the
+    result of the row ``lag`` values before, whose window ends there.
     """
 
     history: int | None  # the number of latest values that decide every later result; None: all
@@ -56,8 +59,18 @@ class StreamFactory(Protocol):
         """The results of ``values``, each group fed to a new stream of its own.
 
         ``groups`` numbers the groups from 0, a group's rows in order. With ``lag`` > 0 a
-        row's result is its group's trailing result ``lag`` rows later, the group
-        continued by missing values.
+        row's result is its group's trailing result ``lag`` rows later: that of its
+        centred window, cut short at the group's end as pandas cuts it.
+        """
+
+    def ungrouped(self, values: Any) -> Any:
+        """The results of rows of no group (a missing key): missing, but where a filter leaves its value."""
+
+    def finish_stream(self, stream: Stream, seen: int, lag: int, count: int) -> Any:
+        """The results of the last ``count`` rows of a stream fed ``seen`` values, its group ended.
+
+        Each row (``count`` is at most ``lag``) gets the result of its centred window,
+        cut short at the group's end, as :meth:`run_groups` gives it with ``lag``.
         """
 
 
@@ -292,7 +305,8 @@ class GroupedStreams:
             The numbers of the rows whose results are now known, counted from the first
             row fed, in increasing order: all those fed, without a lag.
         results : array
-            Their results; missing for a row of no group (a missing key).
+            Their results; a row of no group (a missing key) gets
+            ``factory.ungrouped``'s: missing, for all but a filter.
         """
         n = len(values)
         codes = self._keys.codes(keys, n)
@@ -305,7 +319,7 @@ class GroupedStreams:
         table, fresh, gathered = self._gather(new if not len(unkeyed) else new.take(keyed))
         done_rows, done = self._resolve(table, fresh, self._trailing(table, fresh))
         self._hold(table, fresh, gathered)
-        return self._in_order([rows[unkeyed], done_rows], [self._factory.missing(len(unkeyed)), done])
+        return self._in_order([rows[unkeyed], done_rows], [self._factory.ungrouped(values[unkeyed]), done])
 
     def finish(self) -> tuple[np.ndarray, Any]:
         """The rows still waiting for a result (with a lag) and their results, as ``update`` gives them."""
@@ -325,20 +339,13 @@ class GroupedStreams:
             results[~own] = self._factory.run_groups(
                 held.values[~own], _numbered(held.codes[~own]), self._lag
             )
-        window = self._factory.history + 1
         for group in np.flatnonzero(self._streamed[held.codes[starts]]):
             end, count = starts[group] + lengths[group], waiting[group]
-            results[end - count : end] = self._finish_stream(int(held.codes[starts[group]]), count, window)
+            code = int(held.codes[starts[group]])
+            results[end - count : end] = self._factory.finish_stream(
+                self._streams[code], int(self._seen[code]), self._lag, int(count)
+            )
         return self._in_order([held.rows[last]], [results[last]])
-
-    def _finish_stream(self, code: int, count: int, window: int) -> Any:
-        """A stream's last ``count`` results: its group continued by ``lag`` missing values."""
-        stream = self._streams[code]
-        if self._seen[code] + self._lag <= window:
-            # No value leaves the window before the last result: every one is the next one.
-            return stream.update(self._factory.missing(1))[np.zeros(count, np.int64)]
-        # Here lag < seen: feeding the missing values costs less than the values fed.
-        return stream.update(self._factory.missing(self._lag))[self._lag - count :]
 
     def _make_room(self, groups: int) -> None:
         if groups > len(self._seen):

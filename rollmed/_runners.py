@@ -109,7 +109,8 @@ def _on_heaps(statistic: Statistic, exact: bool, width: int) -> bool:
 def _scaled(out: np.ndarray, statistic: Statistic) -> np.ndarray:
     """The MAD times its scale (the kernels give the MAD itself)."""
     if isinstance(statistic, MedianAbsoluteDeviation) and statistic.scale != 1.0:
-        with np.errstate(over="ignore"):  # a MAD near the largest float may scale to inf
+        # A MAD near the largest float may scale to inf; an infinite MAD at scale 0 is NaN, no MAD.
+        with np.errstate(over="ignore", invalid="ignore"):
             out[..., -1] *= statistic.scale
     return out
 

@@ -8,7 +8,6 @@ ranks.
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -68,13 +67,8 @@ class MedianAbsoluteDeviation:
 MEDIAN_AND_MAD = MedianAbsoluteDeviation(1.0, with_median=True)
 
 
-def check_scale(scale: Any, name: str = "scale") -> float:
-    """A finite, non-negative factor."""
-    if isinstance(scale, (bool, np.bool_)) or not isinstance(scale, numbers.Real):
-        raise TypeError(f"`{name}` must be a number, got {scale!r}")
-    if not (np.isfinite(scale) and scale >= 0):
-        raise _checks.ArgumentError(name, scale, "a finite number, at least 0")
-    return float(scale)
+# The rule lives in rollmed._checks with the others; the name stays here for its callers.
+check_scale = _checks.check_scale
 
 
 RANK_METHODS = ("average", "min", "max")

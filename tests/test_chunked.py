@@ -205,3 +205,16 @@ def test_a_window_far_longer_than_the_file(tmp_path):
     for window in ("30000000", "100000000000"):
         for extra in ([], ["--center"]):
             _same_as_one_shot(tmp_path, source, ["-c", "x", "-w", window, "--min-periods", "1", *extra], 5)
+
+
+@pytest.mark.parametrize(
+    "stat", ["--q=0.2 --q=0.7", "--stat=mad --scale=1.4826", "--stat=rank --pct", "--stat=hampel"]
+)
+@pytest.mark.parametrize("extra", [["--by", "k"], ["--by", "k", "--no-center"], ["--center"]])
+def test_groups_with_streams_of_their_own_give_the_one_shot_output(tmp_path, frame, stat, extra):
+    """Issue 11: windows of more than 512 rows give a group a stream of its own, for every --stat."""
+    source = tmp_path / "in.csv"
+    frame.assign(x=frame["x"].where(frame.index % 50 != 7, 25.0)).to_csv(source, index=False)  # spikes
+    _same_as_one_shot(
+        tmp_path, source, ["-c", "x", "-w", "701", "--min-periods", "3", *stat.split(), *extra], 256
+    )

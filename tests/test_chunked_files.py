@@ -161,6 +161,61 @@ def test_parquet_chunks_write_the_one_shot_output(table_and_groups, data, suffix
         assert_same_runs(source, argv, suffix, chunksize, folder)
 
 
+@st.composite
+def stat_options(draw, n, stat):
+    """The options of ``--stat stat``: its own (several --q for the median), a window centred,
+    trailing or by the statistic's default, a --min-periods, groups or not."""
+    window = draw(st.integers(1, n + 3))
+    argv = ["-w", str(window), "--stat", stat, *draw(st.sampled_from([[], ["--center"], ["--no-center"]]))]
+    if draw(st.booleans()):
+        argv += ["--min-periods", str(draw(st.integers(0, window)))]
+    if draw(st.booleans()):
+        argv += ["--by", "k"]
+    if stat == "median":  # several quantiles, perhaps one twice
+        for q in draw(st.lists(st.sampled_from(["0.1", "0.5", "0.9", "1", "0.25"]), min_size=2, max_size=4)):
+            argv += ["--q", q]
+        argv += ["--interpolation", draw(st.sampled_from(["linear", "lower", "nearest", "floor"]))]
+    if stat in ("mad", "hampel") and draw(st.booleans()):
+        argv += ["--scale", draw(st.sampled_from(["0", "1", "1.4826", "2.5"]))]
+    if stat == "hampel" and draw(st.booleans()):
+        argv += ["--n-sigmas", draw(st.sampled_from(["0", "1", "3"]))]
+    if stat == "rank" and draw(st.booleans()):
+        argv.append("--pct")
+    return argv
+
+
+STATS = ["median", "mad", "rank", "hampel"]
+
+
+@pytest.mark.parametrize("stat", STATS)
+@settings(max_examples=25)
+@given(csv_texts(), st.data(), st.sampled_from([".csv", ".parquet", ".stdout"]))
+def test_every_stat_of_csv_chunks_writes_the_one_shot_output(stat, text, data, suffix):
+    """Issue 11: each --stat (several --q for the median), chunked and in one shot alike."""
+    n = text.count("\n") - 1
+    argv = ["-c", "x", "-c", "i", *data.draw(stat_options(n, stat))]
+    chunksize = data.draw(st.integers(1, n + 2))
+    with tempfile.TemporaryDirectory() as directory:
+        folder = Path(directory)
+        source = folder / "in.csv"
+        source.write_text(text)
+        assert_same_runs(source, argv, suffix, chunksize, folder)
+
+
+@pytest.mark.parametrize("stat", STATS)
+@settings(max_examples=25)
+@given(parquet_tables(), st.data(), st.sampled_from([".csv", ".parquet"]))
+def test_every_stat_of_parquet_chunks_writes_the_one_shot_output(stat, table_and_groups, data, suffix):
+    table, row_group_size = table_and_groups
+    argv = ["-c", "x", "-c", "i", "-c", "b", *data.draw(stat_options(table.num_rows, stat))]
+    chunksize = data.draw(st.integers(1, table.num_rows + 2))
+    with tempfile.TemporaryDirectory() as directory:
+        folder = Path(directory)
+        source = folder / "in.parquet"
+        pq.write_table(table, source, row_group_size=row_group_size)
+        assert_same_runs(source, argv, suffix, chunksize, folder)
+
+
 def test_the_property_test_sees_a_difference(monkeypatch, tmp_path):
     """A chunked path that typed each chunk on its own would fail the property (issue 9, item 2)."""
     source = tmp_path / "in.csv"

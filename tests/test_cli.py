@@ -107,6 +107,7 @@ def test_help_and_version(capsys):
     assert main(["--help"]) == 0
     out = capsys.readouterr().out
     assert "--column" in out and "--window" in out and "--min-periods" in out
+    assert "--stat {median,mad,rank,hampel}" in out and "--no-center" in out and "C_hampel" in out
     assert main(["--version"]) == 0
     assert capsys.readouterr().out.strip() == "rollmed 0.1.0"
 
@@ -207,6 +208,85 @@ def test_file_mode_subprocess(tmp_path, frame, kind):
     tm.assert_series_equal(output["a_rollmed"], expected, check_names=False)
 
 
+# The statistics (issue 11) -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("options", "columns", "expected"),
+    [
+        ([], ["a_rollmed"], lambda s, k: [s.rollmed.window(5, 2, by=k)]),
+        (
+            ["--q", "0.9", "--interpolation", "lower"],
+            ["a_rollmed"],
+            lambda s, k: [s.rollmed.window(5, 2, q=0.9, interpolation="lower", by=k)],
+        ),
+        (["--q", "0.5", "--q", "0.5"], ["a_rollmed"], lambda s, k: [s.rollmed.window(5, 2, by=k)]),
+        (
+            ["--q", "0.9", "--q", "0.1", "--q", "0.9", "--q", "1"],
+            ["a_rollmed_q0.9", "a_rollmed_q0.1", "a_rollmed_q1.0"],
+            lambda s, k: [s.rollmed.window(5, 2, q=q, by=k) for q in (0.9, 0.1, 1.0)],
+        ),
+        (["--stat", "mad"], ["a_mad"], lambda s, k: [s.rollmed.mad(5, 2, by=k)]),
+        (
+            ["--stat", "mad", "--scale", "1.4826", "--center"],
+            ["a_mad"],
+            lambda s, k: [s.rollmed.mad(5, 2, True, scale=1.4826, by=k)],
+        ),
+        (
+            ["--stat", "rank", "--pct", "--center"],
+            ["a_rank"],
+            lambda s, k: [s.rollmed.rank(5, 2, True, pct=True, by=k)],
+        ),
+        (["--stat", "rank", "--no-center"], ["a_rank"], lambda s, k: [s.rollmed.rank(5, 2, by=k)]),
+        (["--stat", "hampel"], ["a_hampel"], lambda s, k: [s.rollmed.hampel(5, min_periods=2, by=k)]),
+        (
+            ["--stat", "hampel", "--no-center", "--n-sigmas", "1", "--scale", "1"],
+            ["a_hampel"],
+            lambda s, k: [s.rollmed.hampel(5, 1.0, center=False, min_periods=2, scale=1.0, by=k)],
+        ),
+    ],
+)
+@pytest.mark.parametrize("chunksize", [None, 3])
+@pytest.mark.parametrize("by", [False, True])
+def test_every_stat_gives_the_accessors_result(tmp_path, frame, options, columns, expected, chunksize, by):
+    """Each --stat's columns, named C_rollmed (C_rollmed_qQ), C_mad, C_rank, C_hampel, hold the accessor's."""
+    frame = frame.assign(a=np.where(np.arange(len(frame)) % 9 == 4, 40.0, frame["a"]))  # spikes
+    frame["k"] = np.arange(len(frame)) % 3
+    source, output = tmp_path / "in.parquet", tmp_path / "out.parquet"
+    frame.to_parquet(source)
+    argv = [str(source), "-c", "a", "-w", "5", "--min-periods", "2", *options, "-o", str(output)]
+    argv += (["--by", "k"] if by else []) + (["--chunksize", str(chunksize)] if chunksize else [])
+    assert main(argv) == 0
+    result = pd.read_parquet(output)
+    assert list(result.columns) == [*frame.columns, *columns]
+    for column, values in zip(columns, expected(frame["a"], frame["k"] if by else None), strict=True):
+        tm.assert_series_equal(result[column], values, check_names=False, check_exact=True)
+
+
+def test_hampel_defaults_to_a_centred_window_of_min_periods_1(tmp_path, capsys):
+    """--stat hampel takes the accessor's defaults: centred, min_periods 1, 3 sigmas of 1.4826 MADs."""
+    values = [25.0, 1.0, 1.2, 0.9, 1.1, 1.0, 40.0]
+    source = tmp_path / "spiky.csv"
+    source.write_text("x\n" + "".join(f"{value}\n" for value in values))
+    assert main([str(source), "-c", "x", "-w", "5", "--stat", "hampel"]) == 0
+    centred = pd.read_csv(io.StringIO(capsys.readouterr().out))["x_hampel"].tolist()
+    explicit = pd.Series(values).rollmed.hampel(5, 3.0, center=True, min_periods=1, scale=1.4826)
+    assert centred == explicit.tolist() == [1.2, 1.0, 1.2, 0.9, 1.1, 1.0, 1.1]  # both spikes
+    assert main([str(source), "-c", "x", "-w", "5", "--stat", "hampel", "--no-center"]) == 0
+    trailing = pd.read_csv(io.StringIO(capsys.readouterr().out))["x_hampel"].tolist()
+    assert trailing == pd.Series(values).rollmed.hampel(5, center=False).tolist()
+    assert trailing[0] == 25.0  # alone in its trailing window, the spike is its own median
+
+
+def test_an_infinite_mad_at_scale_0_is_empty_and_quiet(tmp_path, capsys):
+    """0 * inf: no MAD, and no warning (pytest makes warnings errors)."""
+    source = tmp_path / "inf.csv"
+    source.write_text("x\n1.5\n1.5\ninf\n")
+    for chunks in ([], ["--chunksize", "1"]):
+        assert main([str(source), "-c", "x", "-w", "2", "--stat", "mad", "--scale", "0", *chunks]) == 0
+        assert capsys.readouterr().out == "x,x_mad\n1.5,\n1.5,0.0\ninf,\n"
+
+
 # Errors ---------------------------------------------------------------------------------------
 
 
@@ -220,6 +300,9 @@ def bad_files(tmp_path, csv_file):
     (tmp_path / "folder.csv").mkdir()
     (tmp_path / "late.csv").write_text("a\n1\n2\n3\nabc\n5\n")  # numeric in the first chunk only
     pd.DataFrame({"a": [1.0, 2.0], "a_rollmed": [0.0, 0.0]}).to_csv(tmp_path / "done.csv", index=False)
+    pd.DataFrame({"a": [1.0], "a_mad": [0.0], "a_rollmed_q0.9": [0.0]}).to_csv(
+        tmp_path / "mad.csv", index=False
+    )
     return tmp_path
 
 
@@ -258,6 +341,58 @@ ERRORS = [
     (["--window", "3"], "--window needs a FILE", 2),
     (["-c", "a", "-o", "OUT.csv"], "--column needs a FILE", 2),
     (["data.csv", "-c", "a", "-w", "3", "--frobnicate"], "unrecognized arguments: --frobnicate", 2),
+    # Issue 11: the options of each --stat, and its output columns.
+    (
+        ["data.csv", "-c", "a", "-w", "3", "--stat", "mad", "--q", "0.2"],
+        "--q goes with --stat median, not",
+        2,
+    ),
+    (
+        ["data.csv", "-c", "a", "-w", "3", "--stat", "rank", "--interpolation", "lower"],
+        "--interpolation goes",
+        2,
+    ),
+    (
+        ["data.csv", "-c", "a", "-w", "3", "--stat", "rank", "--scale", "2"],
+        "--scale goes with --stat mad or",
+        2,
+    ),
+    (
+        ["data.csv", "-c", "a", "-w", "3", "--stat", "mad", "--n-sigmas", "2"],
+        "--n-sigmas goes with --stat hampel",
+        2,
+    ),
+    (["data.csv", "-c", "a", "-w", "3", "--pct"], "--pct goes with --stat rank, not with --stat median", 2),
+    (
+        ["data.csv", "-c", "a", "-w", "3", "--stat", "mad", "--scale", "-1"],
+        "--scale must be a finite number",
+        2,
+    ),
+    (["data.csv", "-c", "a", "-w", "3", "--stat", "hampel", "--scale", "inf"], "--scale must be a finite", 2),
+    (["data.csv", "-c", "a", "-w", "3", "--stat", "hampel", "--n-sigmas", "nan"], "--n-sigmas must be a", 2),
+    (
+        ["data.csv", "-c", "a", "-w", "3", "--stat", "hampel", "--n-sigmas", "x"],
+        "--n-sigmas: invalid float",
+        2,
+    ),
+    (
+        ["data.csv", "-c", "a", "-w", "3", "--q", "0.5", "--q", "1.5"],
+        "--q must be between 0 and 1, got 1.5",
+        2,
+    ),
+    (["data.csv", "-c", "a", "-w", "3", "--stat", "mean"], "argument --stat: invalid choice: 'mean'", 2),
+    (
+        ["mad.csv", "-c", "a", "-w", "3", "--stat", "mad"],
+        "already has a column 'a_mad', where the MAD of 'a'",
+        1,
+    ),
+    (
+        ["mad.csv", "-c", "a", "-w", "3", "--q", "0.1", "--q", "0.9"],
+        "already has a column 'a_rollmed_q0.9'",
+        1,
+    ),
+    (["--stat", "rank"], "--stat needs a FILE", 2),
+    (["--no-center"], "--center needs a FILE", 2),
 ]
 
 

@@ -359,3 +359,43 @@ def test_help_tells_the_time_options():
         "half the span",
     ):
         assert fragment in text
+
+
+@pytest.mark.parametrize(
+    "stat_options",
+    [
+        ["--stat", "mad", "--scale", "1.4826"],
+        ["--stat", "rank", "--pct"],
+        ["--stat", "hampel", "--n-sigmas", "2"],
+        ["--stat", "hampel", "--no-center", "--closed", "both"],
+        ["--q", "0.1", "--q", "0.9", "--interpolation", "lower"],
+    ],
+)
+@pytest.mark.parametrize("by", [[], ["--by", "k"]])
+def test_every_statistic_in_time_chunked_as_one_shot(sensors, stat_options, by):
+    """Every --stat over a time window: the accessor's results, and --chunksize writes them byte for byte."""
+    path, frame = sensors
+    argv = [path, "-c", "x", "-w", "90s", "--on", "t", *stat_options, *by]
+    status, one_shot, err = run(argv)
+    assert status == 0, err
+    for chunksize in (1, 7, 1000):
+        status, chunked, err = run([*argv, "--chunksize", chunksize])
+        assert status == 0, err
+        assert chunked == one_shot, (chunksize, stat_options, by)
+    written = read_output(one_shot)
+    times = pd.DatetimeIndex(pd.to_datetime(frame["t"])).as_unit("ns")
+    values = frame["x"].set_axis(times)
+    keys = frame["k"].set_axis(times) if by else None
+    if "mad" in stat_options:
+        expected = {"x_mad": values.rollmed.mad("90s", scale=1.4826, by=keys)}
+    elif "rank" in stat_options:
+        expected = {"x_rank": values.rollmed.rank("90s", pct=True, by=keys)}
+    elif "hampel" in stat_options:
+        options = {"center": False, "closed": "both"} if "--no-center" in stat_options else {"n_sigmas": 2.0}
+        expected = {"x_hampel": values.rollmed.hampel("90s", **options, by=keys)}
+    else:
+        both = values.rollmed.window("90s", q=[0.1, 0.9], interpolation="lower", by=keys)
+        expected = {"x_rollmed_q0.1": both.iloc[:, 0], "x_rollmed_q0.9": both.iloc[:, 1]}
+    for name, series in expected.items():
+        expected_values = series.to_numpy(dtype=np.float64)
+        np.testing.assert_allclose(written[name], expected_values, rtol=1e-15, equal_nan=True)

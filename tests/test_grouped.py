@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rollmed._factories import MedianStreams
+from rollmed._factories import HampelStreams, MADStreams, MedianStreams, RankStreams
 from rollmed._grouped import GroupedStreams, GroupKeys
 from tests.strategies import windows
 
@@ -111,3 +111,84 @@ def test_bad_arguments_fail_when_made():
         MedianStreams(3, min_periods=5)
     with pytest.raises(ValueError, match="fixed window"):
         GroupedStreams(MedianStreams(None), lag=2)
+
+
+def _robust_expected(statistic, column, window, center, min_periods, keys):
+    """The one-shot accessor's result that the streams of ``statistic`` must give."""
+    if statistic == "mad":
+        return column.rollmed.mad(window, min_periods, center, scale=1.5, by=keys)
+    if statistic == "rank":
+        return column.rollmed.rank(window, min_periods, center, pct=True, by=keys)
+    return column.rollmed.hampel(window, 2.0, center=center, min_periods=min_periods, scale=1.0, by=keys)
+
+
+def _robust_factory(statistic, window, center, min_periods):
+    if statistic == "mad":
+        return MADStreams(window, min_periods, scale=1.5)
+    if statistic == "rank":
+        return RankStreams(window, min_periods, pct=True)
+    return HampelStreams(window, min_periods=min_periods, n_sigmas=2.0, center=center, scale=1.0)
+
+
+@settings(max_examples=100)
+@given(
+    grouped_cases(),
+    st.integers(1, 12),
+    st.booleans(),
+    st.sampled_from([None, 0, 1, 3]),
+    st.sampled_from(["mad", "rank", "hampel"]),
+    st.integers(0, 5),
+    st.booleans(),
+)
+def test_robust_pieces_give_the_one_shot_result(
+    case, window, center, min_periods, statistic, most_held, copy
+):
+    """MAD, rank and Hampel streams within groups, vectorised and (most_held small) of their own."""
+    values, keys, cuts = case
+    if min_periods is not None:
+        min_periods = min(min_periods, window)
+    elif statistic == "hampel":
+        min_periods = 1  # the accessor's default
+    # Outliers for Hampel's filter to find.
+    values = np.where(np.arange(len(values)) % 7 == 3, values * 50, values)
+    expected = _robust_expected(statistic, pd.Series(values), window, center, min_periods, keys)
+    factory = _robust_factory(statistic, window, center, min_periods)
+    streams = GroupedStreams(factory, factory.centre_lag if center else 0, most_held=most_held)
+    results = factory.missing(len(values))
+    given_rows = np.zeros(len(values), np.int64)
+    for start, stop in itertools.pairwise(cuts):
+        if copy:
+            streams = pickle.loads(pickle.dumps(streams))
+        rows, found = streams.update(values[start:stop], keys.iloc[start:stop])
+        results[rows] = found
+        given_rows[rows] += 1
+    rows, found = streams.finish()
+    results[rows] = found
+    given_rows[rows] += 1
+    assert np.all(given_rows == 1)
+    np.testing.assert_array_equal(results, expected.to_numpy())
+
+
+def test_robust_streams_of_their_own_finish_as_the_one_shot():
+    """A stream of its own ends with centred windows cut short: rank of the last value, Hampel of its row."""
+    values = np.array([5.0, 1.0, 9.0, 2.0, 7.0, 3.0, 80.0, 4.0, 6.0])
+    for factory, expected in [
+        (RankStreams(5, 1), pd.Series(values).rollmed.rank(5, 1, center=True)),
+        (HampelStreams(5), pd.Series(values).rollmed.hampel(5)),
+        (MADStreams(5, 1), pd.Series(values).rollmed.mad(5, 1, center=True)),
+    ]:
+        streams = GroupedStreams(factory, factory.centre_lag, most_held=0)
+        rows, found = streams.update(values)
+        assert streams.own_streams == 1
+        tail_rows, tail = streams.finish()
+        assert np.concatenate([rows, tail_rows]).tolist() == list(range(len(values)))
+        np.testing.assert_array_equal(np.concatenate([found, tail]), expected.to_numpy())
+
+
+def test_a_hampel_stream_runs_with_its_own_lag_only():
+    with pytest.raises(ValueError, match="rows late"):
+        HampelStreams(5, center=False).run_groups(np.zeros(3), np.zeros(3, np.int64), 2)
+    with pytest.raises(ValueError, match="scale"):
+        MADStreams(3, scale=-1.0)
+    with pytest.raises(ValueError, match="n_sigmas"):
+        HampelStreams(3, n_sigmas=float("nan"))
