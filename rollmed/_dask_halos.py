@@ -97,13 +97,12 @@ class Reach:
     def check_increasing(self, rows: pd.DataFrame) -> None:
         """Time windows across partitions need times that increase (within each group)."""
         times = self._times(rows)
-        if times.empty:  # (pandas has no all() for an empty grouped check: its dtype is the times')
-            return
-        increasing = (
-            self._groups(times, rows).is_monotonic_increasing.all()
-            if self.keys
-            else times.is_monotonic_increasing
-        )
+        if self.keys:
+            by_group = self._groups(times, rows).is_monotonic_increasing
+            # No group (no rows, or every key missing): pandas gives it the times' dtype, and no all().
+            increasing = by_group.empty or bool(by_group.all())
+        else:
+            increasing = times.is_monotonic_increasing
         if not increasing:
             where = "within each group " if self.keys else ""
             raise ValueError(
