@@ -135,8 +135,10 @@ def sample():
     return frame, dd.from_pandas(frame, npartitions=6)
 
 
-@pytest.mark.parametrize("closed", [None, "right", "left", "both", "neither"])
-@pytest.mark.parametrize("center", [False, True])
+@pytest.mark.parametrize(
+    ("closed", "center"),
+    [(None, False), ("right", True), ("left", False), ("left", True), ("both", True), ("neither", False)],
+)
 def test_time_windows_on_a_datetime_index_with_each_closed(sample, closed, center):
     frame, dask_frame = sample
     options = {"closed": closed, "center": center}
