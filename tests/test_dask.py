@@ -139,6 +139,20 @@ def test_expanding_groups_carry_their_states_across_partitions(client, frames):
     same(two_keys["x"], frame[["x", "k", "j"]].rollmed.expanding(by=["k", "j"])["x"])
 
 
+def test_robust_statistics_and_quantile_lists_on_worker_processes(client, frames):
+    # What the workers are sent pickles: a halo's method and keywords, and the carried streams.
+    frame, dask_frame = frames
+    keyed = {"by": "k", "numeric_only": True}
+    pd.testing.assert_frame_equal(
+        dask_frame.rollmed.mad(25, center=True, **keyed).compute(),
+        frame.rollmed.mad(25, center=True, **keyed),
+    )
+    pd.testing.assert_frame_equal(
+        dask_frame["x"].rollmed.window(None, q=[0.25, 0.75], by=dask_frame["j"]).compute(),
+        frame["x"].rollmed.window(None, q=[0.25, 0.75], by=frame["j"]),
+    )
+
+
 def test_matches_pandas_where_pandas_is_right(client, frames):
     frame, dask_frame = frames
     same(dask_frame["y"].rollmed.window(15).compute(), frame["y"].rolling(15).median())
