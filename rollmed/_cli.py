@@ -1,4 +1,4 @@
-"""The command line, ``python -m rollmed``: the parser, the file mode, one-line errors.
+"""The command line, ``python -m rollmed``: the file mode, its checks, one-line errors.
 
 Every expected failure (a missing file, a bad argument, a column that is not numeric...)
 is reported as one line ``rollmed: error: ...`` on stderr with a non-zero exit status;
@@ -6,260 +6,39 @@ a traceback means a bug. Arguments are checked by rollmed's own checks
 (:mod:`rollmed._checks`), their errors restated with the options' names. Ctrl-C,
 SIGTERM and SIGHUP stop a run alike (:mod:`rollmed._stopping`): no output file is left
 unless it is complete. Files are read and written by :mod:`rollmed._files`, time windows'
-times by :mod:`rollmed._file_times`; the demo is :mod:`rollmed._demo`.
+times by :mod:`rollmed._file_times`; the options are :mod:`rollmed._cli_parser`'s, the
+statistics :mod:`rollmed._cli_statistics`'; the demo is :mod:`rollmed._demo`.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import inspect
 import itertools
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-import rollmed  # registers the .rollmed accessor
 from rollmed import _checks, _demo, _file_times, _files, _filetypes, _values
 from rollmed._chunked import ChunkedRolling, RollingColumn
-from rollmed._factories import HampelStreams, MADStreams, MedianStreams, RankStreams
+from rollmed._cli_parser import Parser, build_parser, long_option
+from rollmed._cli_statistics import (
+    OPTIONS_OF,
+    RESULT_WORDS,
+    one_shot,
+    result_names,
+    results,
+    settle_defaults,
+    stream_factories,
+)
 from rollmed._files import USAGE_ERROR, CLIError
-from rollmed._grouped import StreamFactory
 from rollmed._stopping import interrupted, quiet_stdout, stop_signals_interrupt
-from rollmed.accessor import RollmedSeriesAccessor
 
 PROG = "rollmed"
-RESULT_SUFFIX = "_rollmed"  # the median (or quantile) of column C is column C_rollmed
-STATISTICS = ("median", "mad", "rank", "hampel")
-# The accessor's method for each --stat; the command line takes its defaults from it.
-_METHODS = {"median": "window", "mad": "mad", "rank": "rank", "hampel": "hampel"}
-# The options of one statistic or two: given with another --stat, they are a usage error.
-_OPTIONS_OF = {
-    "q": ("median",),
-    "interpolation": ("median",),
-    "scale": ("mad", "hampel"),
-    "n_sigmas": ("hampel",),
-    "pct": ("rank",),
-}
-# What the results of each --stat are, for the messages.
-_RESULT_WORDS = {"median": "median", "mad": "MAD", "rank": "rank", "hampel": "Hampel-filtered value"}
-
-
-def accessor_default(stat: str, name: str) -> Any:
-    """The default of the accessor's parameter ``name`` for ``--stat stat``: the command line's too.
-
-    Examples
-    --------
-    >>> from rollmed._cli import accessor_default
-    >>> accessor_default("hampel", "scale"), accessor_default("hampel", "center")
-    (1.4826, True)
-    """
-    method = getattr(RollmedSeriesAccessor, _METHODS[stat])
-    return inspect.signature(method).parameters[name].default
-
-
-class _Parser(argparse.ArgumentParser):
-    """An ArgumentParser whose errors are one line, reported by :func:`main` like any other.
-
-    The options of the file mode are added by :meth:`add_file_option`, which keeps them:
-    given without a FILE, they are an error.
-    """
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.file_options: list[argparse.Action] = []
-
-    def add_file_option(self, *flags: str, **kwargs: Any) -> None:
-        """An option of the file mode."""
-        self.file_options.append(self.add_argument(*flags, **kwargs))
-
-    def option_of(self, name: str) -> str:
-        """The long option that sets the parameter ``name`` (``--min-periods`` for ``min_periods``)."""
-        for action in self.file_options:
-            if action.dest == name:
-                return long_option(action)
-        return name
-
-    def error(self, message: str) -> NoReturn:
-        """Raise a usage error instead of printing the usage and exiting.
-
-        Parameters
-        ----------
-        message : str
-            argparse's description of the problem.
-
-        Raises
-        ------
-        CLIError
-            Always, with status 2.
-        """
-        raise CLIError(f"{message} (see 'python -m rollmed --help')", USAGE_ERROR)
-
-
-def long_option(action: argparse.Action) -> str:
-    """An option's long name: ``--column`` for ``-c/--column``, ``--center`` for ``--center/--no-center``.
-
-    Examples
-    --------
-    >>> import argparse
-    >>> from rollmed._cli import long_option
-    >>> long_option(argparse.ArgumentParser().add_argument("-c", "--column"))
-    '--column'
-    """
-    return next(flag for flag in action.option_strings if flag.startswith("--"))
-
-
-def _build_parser() -> _Parser:
-    parser = _Parser(
-        prog="python -m rollmed",
-        description=(
-            "Rolling medians, quantiles, MADs, ranks or the Hampel filter of the columns of a CSV\n"
-            "or Parquet file, with rollmed's numba kernels.\n"
-            "Without arguments, a demo on the sample data bundled with rollmed."
-        ),
-        epilog=(
-            "examples:\n"
-            "  python -m rollmed                      # the demo\n"
-            "  python -m rollmed data.csv --column signal --window 21 --center > smooth.csv\n"
-            "  python -m rollmed data.parquet -c a -c b -w 60 --min-periods 1 -o out.parquet\n"
-            "  python -m rollmed data.csv -c a -w 60 --q 0.1 --q 0.9 > band.csv\n"
-            "  python -m rollmed data.csv -c a -w 11 --stat hampel --n-sigmas 4 > despiked.csv\n"
-            "  python -m rollmed data.csv -c signal -w 5min --on time --by sensor --chunksize 100000\n"
-            "\n"
-            "The output holds every input column and, for each --column C, the result of the\n"
-            "last W rows (or of W rows centred on the row, with --center), ignoring missing\n"
-            "values, as the pandas accessor s.rollmed gives it:\n"
-            "  --stat median  C_rollmed, the median, as s.rolling(W).median() (with --q Q, the\n"
-            "                 quantile; with several --q, a column C_rollmed_qQ for each)\n"
-            "  --stat mad     C_mad, the median absolute deviation, times --scale\n"
-            "  --stat rank    C_rank, the rank of the window's last value, as s.rolling(W).rank()\n"
-            "  --stat hampel  C_hampel, the column with the values more than --n-sigmas scaled\n"
-            "                 MADs from their window's median replaced by it (centred by default)\n"
-            "With a time window (-w 5min), the rows of the last 5 minutes up to the row's time\n"
-            "(centred: 2.5 minutes either side), as pandas' rolling('5min') gives over the\n"
-            "times of --on; with --chunksize a row with a centred time window is written once\n"
-            "a row of its group more than half the span later is read (or the file ends):\n"
-            "memory holds the rows within the span around the waiting rows.\n"
-            "An output file appears only once complete: a failure, Ctrl-C, SIGTERM or SIGHUP\n"
-            "leaves none. Standard output cannot be taken back: with --chunksize, a failure\n"
-            "after the first rows leaves them written, and the exit status is not 0."
-        ),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument(
-        "file",
-        nargs="?",
-        metavar="FILE",
-        help="a .csv (optionally .gz, .bz2, .xz or .zip compressed), .parquet or .pq file",
-    )
-    parser.add_file_option(
-        "-c",
-        "--column",
-        action="append",
-        dest="columns",
-        metavar="C",
-        help="a numeric column to take the rolling statistic of; repeat for several columns",
-    )
-    parser.add_file_option(
-        "-w",
-        "--window",
-        metavar="W",
-        help="the window: a number of rows (at least 1), or a span of time such as 30s, 5min or 1h "
-        "(any fixed pandas offset) over the times of --on",
-    )
-    parser.add_file_option(
-        "--on",
-        metavar="T",
-        help="the column of times a time window rolls over, read as pandas.to_datetime reads it "
-        "(to the nanosecond), never decreasing within a --by group; by default a Parquet file's "
-        "datetime index (the column it becomes)",
-    )
-    parser.add_file_option(
-        "--stat",
-        choices=STATISTICS,
-        default="median",
-        help="the statistic (default median); see below for the columns each gives",
-    )
-    parser.add_file_option(
-        "--center",
-        action=argparse.BooleanOptionalAction,
-        help="centre the window on each row instead of ending it there (default: not centred, "
-        "but for hampel)",
-    )
-    parser.add_file_option(
-        "--closed",
-        choices=_checks.CLOSED,
-        help="which ends of the window it includes, as pandas' closed (default right)",
-    )
-    parser.add_file_option(
-        "--step",
-        type=int,
-        metavar="S",
-        help="write only every S-th row of the file (rows 1, 1+S, 1+2S...) with its result, as "
-        "pandas' rolling(step=S) gives; the windows stay those of every row",
-    )
-    parser.add_file_option(
-        "--min-periods",
-        type=int,
-        metavar="M",
-        help="the least number of non-missing values a window needs for a result "
-        "(from 0 to W for a window of rows, default W; default 1 for a time window; "
-        f"default {accessor_default('hampel', 'min_periods')} for hampel); "
-        "windows with fewer give an empty value",
-    )
-    parser.add_file_option(
-        "--q",
-        type=float,
-        action="append",
-        metavar="Q",
-        help="median: the quantile, from 0 to 1 (default 0.5: the median); repeat for several",
-    )
-    parser.add_file_option(
-        "--interpolation",
-        choices=sorted(_checks.INTERPOLATIONS),
-        help="median: how to read a quantile between two values, as pandas (default linear)",
-    )
-    parser.add_file_option(
-        "--scale",
-        type=float,
-        metavar="S",
-        help=f"mad, hampel: the MAD's factor (default {accessor_default('mad', 'scale')} for mad, "
-        f"{accessor_default('hampel', 'scale')} for hampel: a normal standard deviation)",
-    )
-    parser.add_file_option(
-        "--n-sigmas",
-        type=float,
-        metavar="N",
-        help=f"hampel: the threshold, in scaled MADs (default {accessor_default('hampel', 'n_sigmas')})",
-    )
-    parser.add_file_option(
-        "--pct",
-        action="store_true",
-        help="rank: divide each rank by the number of values in its window",
-    )
-    parser.add_file_option(
-        "--by", metavar="B", help="roll within the groups of rows with equal values of column B"
-    )
-    parser.add_file_option(
-        "--chunksize",
-        type=int,
-        metavar="N",
-        help="read, compute and write N rows at a time, so that memory follows N and the rows a "
-        "window holds, not the file; the result is the same, byte for byte (a first pass over "
-        "the file settles each column's type)",
-    )
-    parser.add_file_option(
-        "-o",
-        "--output",
-        metavar="OUT",
-        help="write to OUT, CSV or Parquet by its extension, instead of CSV to stdout",
-    )
-    parser.add_argument("--version", action="version", version=f"rollmed {rollmed.__version__}")
-    return parser
 
 
 def _one_line(message: str) -> str:
@@ -267,7 +46,7 @@ def _one_line(message: str) -> str:
 
 
 @contextlib.contextmanager
-def _in_option_words(parser: _Parser) -> Iterator[None]:
+def _in_option_words(parser: Parser) -> Iterator[None]:
     """A check's error restated with the option's name: ``--window must be at least 1, got 0``."""
     try:
         yield
@@ -277,13 +56,13 @@ def _in_option_words(parser: _Parser) -> Iterator[None]:
         ) from exc
 
 
-def _check_arguments(args: argparse.Namespace, parser: _Parser) -> None:
+def _check_arguments(args: argparse.Namespace, parser: Parser) -> None:
     """Every rule the arguments must follow, before any file is opened."""
     if not args.columns:
         raise CLIError("FILE needs at least one --column", USAGE_ERROR)
     if args.window is None:
         raise CLIError("FILE needs --window", USAGE_ERROR)
-    for name, statistics in _OPTIONS_OF.items():
+    for name, statistics in OPTIONS_OF.items():
         if getattr(args, name) not in (None, False) and args.stat not in statistics:
             raise CLIError(
                 f"{parser.option_of(name)} goes with --stat {' or '.join(statistics)}, "
@@ -309,44 +88,6 @@ def _check_arguments(args: argparse.Namespace, parser: _Parser) -> None:
     if not timed and args.closed not in (None, "right") and args.chunksize is not None:
         # The streams of --chunksize end a window of rows at its row.
         raise CLIError(f"--closed {args.closed} with a window of rows needs no --chunksize", USAGE_ERROR)
-
-
-def _settle_defaults(args: argparse.Namespace) -> None:
-    """The options not given take the accessor's defaults for the --stat chosen."""
-    stat = args.stat
-    if args.center is None:
-        args.center = accessor_default(stat, "center")
-    if args.min_periods is None:
-        args.min_periods = accessor_default(stat, "min_periods")
-    if stat == "median":
-        args.interpolation = args.interpolation or accessor_default(stat, "interpolation")
-        # Each quantile once, in the order given.
-        args.q = list(dict.fromkeys(args.q or [accessor_default(stat, "q")]))
-    if stat in ("mad", "hampel") and args.scale is None:
-        args.scale = accessor_default(stat, "scale")
-    if stat == "hampel" and args.n_sigmas is None:
-        args.n_sigmas = accessor_default(stat, "n_sigmas")
-
-
-def result_names(column: Any, args: argparse.Namespace) -> list[str]:
-    """The output columns of ``column``: ``C_rollmed``, ``C_mad``, ``C_rank`` or ``C_hampel``.
-
-    With several ``--q``, a column ``C_rollmed_qQ`` for each, ``Q`` as Python writes the float.
-
-    Examples
-    --------
-    >>> import argparse
-    >>> from rollmed._cli import result_names
-    >>> result_names("x", argparse.Namespace(stat="median", q=[0.1, 0.9]))
-    ['x_rollmed_q0.1', 'x_rollmed_q0.9']
-    >>> result_names("x", argparse.Namespace(stat="mad", q=None))
-    ['x_mad']
-    """
-    if args.stat != "median":
-        return [f"{column}_{args.stat}"]
-    if len(args.q) == 1:
-        return [f"{column}{RESULT_SUFFIX}"]
-    return [f"{column}{RESULT_SUFFIX}_q{float(q)!r}" for q in args.q]
 
 
 def _describe_columns(frame: pd.DataFrame, limit: int = 8) -> str:
@@ -380,53 +121,11 @@ def _check_columns(
             if target in frame.columns:
                 raise CLIError(
                     f"{source} already has a column {target!r}, "
-                    f"where the {_RESULT_WORDS[args.stat]} of {column!r} would go"
+                    f"where the {RESULT_WORDS[args.stat]} of {column!r} would go"
                 )
         dtype = _numbers(frame[column], has_rows).dtype
         if not _values.is_supported(dtype):
             raise CLIError(f"column {column!r} is not numeric (dtype {frame[column].dtype})")
-
-
-def _medians(values: pd.Series, args: argparse.Namespace, keys: Any) -> list[Any]:
-    several = len(args.q) > 1
-    result = values.rollmed.window(
-        args.window,
-        args.min_periods,
-        args.center,
-        q=args.q if several else args.q[0],
-        interpolation=args.interpolation,
-        closed=args.closed,
-        by=keys,
-    )
-    return [result.iloc[:, i] for i in range(len(args.q))] if several else [result]
-
-
-def _mads(values: pd.Series, args: argparse.Namespace, keys: Any) -> list[Any]:
-    options = {"scale": args.scale, "closed": args.closed}
-    return [values.rollmed.mad(args.window, args.min_periods, args.center, **options, by=keys)]
-
-
-def _ranks(values: pd.Series, args: argparse.Namespace, keys: Any) -> list[Any]:
-    options = {"pct": args.pct, "closed": args.closed}
-    return [values.rollmed.rank(args.window, args.min_periods, args.center, **options, by=keys)]
-
-
-def _hampel(values: pd.Series, args: argparse.Namespace, keys: Any) -> list[Any]:
-    options = {"center": args.center, "min_periods": args.min_periods, "scale": args.scale}
-    return [values.rollmed.hampel(args.window, args.n_sigmas, **options, closed=args.closed, by=keys)]
-
-
-# Each --stat's results in one shot, in the order of result_names: the pandas accessor's.
-_ONE_SHOT = {"median": _medians, "mad": _mads, "rank": _ranks, "hampel": _hampel}
-
-
-def _one_shot(args: argparse.Namespace, index: int) -> Any:
-    """The one-shot form ``compute(values, keys)`` of result column ``index`` (of :func:`result_names`).
-
-    The chunked time windows compute held slices of the file with it, so that they give
-    the one-shot results (values on their times, for a time window).
-    """
-    return lambda values, keys: _ONE_SHOT[args.stat](values, args, keys)[index]
 
 
 def _add_results(
@@ -445,27 +144,12 @@ def _add_results(
     for column in columns:
         values = _numbers(frame[column], len(frame) > 0)
         try:
-            outputs = _ONE_SHOT[args.stat](values if times is None else values.set_axis(times), args, keys)
+            outputs = results(values if times is None else values.set_axis(times), args, keys)
         except (TypeError, ValueError) as exc:  # the arguments are checked before, so this is a backstop
             raise CLIError(f"column {column!r}: {exc}", USAGE_ERROR) from exc
         for name, output in zip(result_names(column, args), outputs, strict=True):
             result[name] = output.array
     return result
-
-
-def _stream_factories(dtype: Any, args: argparse.Namespace) -> list[StreamFactory]:
-    """The streams of a column of ``dtype`` (in the file), one factory per result column."""
-    if args.stat == "median":  # one stream per quantile: each its own column
-        return [
-            MedianStreams.for_column(dtype, args.window, args.min_periods, q, args.interpolation)
-            for q in args.q
-        ]
-    if args.stat == "mad":
-        return [MADStreams(args.window, args.min_periods, scale=args.scale)]
-    if args.stat == "rank":
-        return [RankStreams(args.window, args.min_periods, pct=args.pct)]
-    options = {"n_sigmas": args.n_sigmas, "center": args.center, "scale": args.scale}
-    return [HampelStreams(args.window, min_periods=args.min_periods, **options)]
 
 
 def _with_progress(chunks: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
@@ -503,7 +187,7 @@ def _rolled_chunks(
     _check_columns(first, columns, args, source, has_rows, on)
     if on is not None:  # a time window: the one-shot statistic of the rows held within reach
         results = [
-            (column, name, _numbers(first[column], has_rows), _one_shot(args, index))
+            (column, name, _numbers(first[column], has_rows), one_shot(args, index))
             for column in columns
             for index, name in enumerate(result_names(column, args))
         ]
@@ -516,7 +200,7 @@ def _rolled_chunks(
             for column in columns
             for name, factory in zip(
                 result_names(column, args),
-                _stream_factories(_numbers(first[column], has_rows).dtype, args),
+                stream_factories(_numbers(first[column], has_rows).dtype, args),
                 strict=True,
             )
         ]
@@ -528,7 +212,7 @@ def _rolled_chunks(
             yield rolling.feed(chunk)
         yield rolling.finish()
     except (TypeError, ValueError) as exc:  # the file's types are checked before, so this is a backstop
-        raise CLIError(f"cannot compute the {_RESULT_WORDS[args.stat]}s of {source}: {exc}") from exc
+        raise CLIError(f"cannot compute the {RESULT_WORDS[args.stat]}s of {source}: {exc}") from exc
 
 
 def _to_stdout(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
@@ -544,10 +228,10 @@ def _to_stdout(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         raise
 
 
-def _run_file(args: argparse.Namespace, parser: _Parser) -> int:
+def _run_file(args: argparse.Namespace, parser: Parser) -> int:
     """The file mode: check everything that can be checked before reading, read, compute, write."""
     _check_arguments(args, parser)
-    _settle_defaults(args)
+    settle_defaults(args)
     source = Path(args.file)
     output = None if args.output is None else Path(args.output)
     kinds = {_files.file_format(source, "input")}
@@ -599,7 +283,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     rollmed ...
     0
     """
-    parser = _build_parser()
+    parser = build_parser()
     try:
         with stop_signals_interrupt():
             args = parser.parse_args(argv)
