@@ -102,10 +102,15 @@ class RollmedFrameAccessor:
             data = [columns[position][0] for position in order]
             header = pd.Index(names, name=self._frame.columns.name)
         else:
+            # One column per (column, label); the `on` column once, its label empty (as pandas
+            # names a column that is not aggregated among aggregated ones).
             data = [output for position in order for output in columns[position]]
-            header = pd.MultiIndex.from_product(
-                [names, labels[1]], names=[self._frame.columns.name, labels[0]]
-            )
+            tuples = [
+                (name, label)
+                for position, name in zip(order, names, strict=True)
+                for label in (labels[1] if len(columns[position]) == len(labels[1]) and name != on else [""])
+            ]
+            header = pd.MultiIndex.from_tuples(tuples, names=[self._frame.columns.name, labels[0]])
         result = pd.DataFrame(dict(enumerate(data)), index=self._frame.index[rows], copy=False)
         result.columns = header
         return result

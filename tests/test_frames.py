@@ -293,3 +293,20 @@ def test_method_chain(frame):
         assigned["smooth"], frame["zeta"].rolling(3, min_periods=1).median().rename("smooth")
     )
     tm.assert_series_equal(assigned["running"], frame["count"].expanding().median().rename("running"))
+
+
+def test_several_quantiles_over_an_on_column_keep_it_once():
+    frame = pd.DataFrame(
+        {
+            "t": pd.date_range("2024-01-01", periods=9, freq="s"),
+            "a": np.arange(9.0),
+            "b": np.arange(9.0)[::-1] ** 2,
+        }
+    )
+    result = frame.rollmed.window("3s", on="t", q=[0.1, 0.9])
+    assert result.columns.tolist() == [("t", ""), ("a", 0.1), ("a", 0.9), ("b", 0.1), ("b", 0.9)]
+    pd.testing.assert_series_equal(result[("t", "")], frame["t"], check_names=False)
+    for q in (0.1, 0.9):
+        one = frame.rollmed.window("3s", on="t", q=q)
+        for column in ("a", "b"):
+            np.testing.assert_array_equal(result[(column, q)], one[column])
