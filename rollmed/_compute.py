@@ -115,10 +115,6 @@ def run(
     return reboxed
 
 
-# The rule lives in rollmed._checks with the others; the name stays here for its callers.
-check_n_sigmas = _checks.check_n_sigmas
-
-
 HAMPEL_FIELDS = ("median", "mad", "threshold", "outlier", "filtered")
 
 

@@ -259,7 +259,7 @@ class RollmedFrameAccessor:
         >>> pd.DataFrame({"x": [1.0, 2.0, 4.0, 8.0]}).rollmed.mad(3)["x"].tolist()
         [nan, nan, 1.0, 2.0]
         """
-        statistic = _statistics.MedianAbsoluteDeviation(_statistics.check_scale(scale))
+        statistic = _statistics.MedianAbsoluteDeviation(_checks.check_scale(scale))
         plan, positions, results = self._compute(
             window, min_periods, center, closed, step, on, by, numeric_only, statistic
         )
@@ -386,8 +386,8 @@ class RollmedFrameAccessor:
         >>> frame.rollmed.hampel_details(5)[("x", "outlier")].tolist()
         [False, False, False, True, False]
         """
-        n_sigmas = _compute.check_n_sigmas(n_sigmas)
-        scale = _statistics.check_scale(scale)
+        n_sigmas = _checks.check_n_sigmas(n_sigmas)
+        scale = _checks.check_scale(scale)
         plan, positions, results = self._compute(
             window, min_periods, center, closed, None, on, by, numeric_only, _statistics.MEDIAN_AND_MAD
         )

@@ -121,7 +121,7 @@ class RollingMAD(_HeldValuesStream):
         scale: float = 1.0,
         closed: str | None = None,
     ) -> None:
-        statistic = _statistics.MedianAbsoluteDeviation(_statistics.check_scale(scale))
+        statistic = _statistics.MedianAbsoluteDeviation(_checks.check_scale(scale))
         super().__init__(window, min_periods, closed, statistic)
         self.scale = statistic.scale
 
@@ -268,8 +268,8 @@ class RollingHampel(_HeldValuesStream):
     ) -> None:
         window = _checks.check_row_window(window)
         super().__init__(window, min_periods, None, _statistics.MEDIAN_AND_MAD)
-        self.n_sigmas = _compute.check_n_sigmas(n_sigmas)
-        self.scale = _statistics.check_scale(scale)
+        self.n_sigmas = _checks.check_n_sigmas(n_sigmas)
+        self.scale = _checks.check_scale(scale)
         self.center = _checks.check_flag("center", center)
         # Row i's window ends `lag` rows after it (pandas' centring).
         self._lag = (window - 1) // 2 if self.center else 0

@@ -67,10 +67,6 @@ class MedianAbsoluteDeviation:
 MEDIAN_AND_MAD = MedianAbsoluteDeviation(1.0, with_median=True)
 
 
-# The rule lives in rollmed._checks with the others; the name stays here for its callers.
-check_scale = _checks.check_scale
-
-
 RANK_METHODS = ("average", "min", "max")
 
 

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from rollmed import _compute, _plans, _statistics, _values, _xarray_blocks
+from rollmed import _checks, _plans, _values, _xarray_blocks
 from rollmed._xarray_blocks import Windows
 
 
@@ -127,8 +127,8 @@ def result(obj: xr.DataArray | xr.Dataset, call: Call) -> xr.DataArray | xr.Data
 
 def hampel_fields(array: xr.DataArray, call: Call, n_sigmas: Any, scale: Any) -> dict[str, xr.DataArray]:
     """Each Hampel field of ``array`` (rollmed._compute.HAMPEL_FIELDS) as a DataArray like it."""
-    n_sigmas = _compute.check_n_sigmas(n_sigmas)
-    scale = _statistics.check_scale(scale)
+    n_sigmas = _checks.check_n_sigmas(n_sigmas)
+    scale = _checks.check_scale(scale)
     stats = _statistic_of(array, call)
     values = array.data.astype(np.float64) if _is_dask(array.data) else np.asarray(array.values, np.float64)
     fields = _xarray_blocks.hampel(values, stats[..., 0], stats[..., 1], n_sigmas, scale)
@@ -139,7 +139,7 @@ def hampel(
     obj: xr.DataArray | xr.Dataset, call: Call, n_sigmas: Any, scale: Any
 ) -> xr.DataArray | xr.Dataset:
     """The Hampel filter's output of a DataArray, or of each variable of a Dataset that has the dimension."""
-    n_sigmas, scale = _compute.check_n_sigmas(n_sigmas), _statistics.check_scale(scale)  # before any variable
+    n_sigmas, scale = _checks.check_n_sigmas(n_sigmas), _checks.check_scale(scale)  # before any variable
     if isinstance(obj, xr.Dataset):
         return _each_variable(
             obj, call.dim, lambda array: hampel_fields(array, call, n_sigmas, scale)["filtered"]

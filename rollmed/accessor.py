@@ -252,7 +252,7 @@ class RollmedSeriesAccessor:
         >>> s.rollmed.mad(None).tolist()  # the running MAD
         [0.0, 0.5, 1.0, 1.5, 3.0]
         """
-        statistic = _statistics.MedianAbsoluteDeviation(_statistics.check_scale(scale))
+        statistic = _statistics.MedianAbsoluteDeviation(_checks.check_scale(scale))
         plan = self._plan(window, min_periods, center, closed, step, by)
         return self._series_of(self._statistic(plan, statistic)[0], plan.result_rows)
 
@@ -403,8 +403,8 @@ class RollmedSeriesAccessor:
         filtered         1.1
         Name: 3, dtype: object
         """
-        n_sigmas = _compute.check_n_sigmas(n_sigmas)
-        scale = _statistics.check_scale(scale)
+        n_sigmas = _checks.check_n_sigmas(n_sigmas)
+        scale = _checks.check_scale(scale)
         plan = self._plan(window, min_periods, center, closed, None, by)
         median, mad = self._statistic(plan, _statistics.MEDIAN_AND_MAD)
         values = self._series.to_numpy(dtype=np.float64, na_value=np.nan)

@@ -199,7 +199,7 @@ class _Rollmed:
         >>> xr.DataArray([1.0, 2.0, 4.0, 8.0, 16.0], dims="t").rollmed.mad(t=3).values
         array([nan, nan,  1.,  2.,  4.])
         """
-        statistic = _statistics.MedianAbsoluteDeviation(_statistics.check_scale(scale))
+        statistic = _statistics.MedianAbsoluteDeviation(_checks.check_scale(scale))
         return self._result(dim, window_kwargs, (min_periods, center, closed), statistic)
 
     @_fill_doc
