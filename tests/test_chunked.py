@@ -23,7 +23,7 @@ def frame():
     return data
 
 
-@settings(max_examples=60)
+@settings(max_examples=30)  # each example feeds up to 3,000 chunks: a few seconds
 @given(
     chunksize=st.integers(1, 400),
     window=windows(1, 60),
@@ -208,9 +208,16 @@ def test_a_window_far_longer_than_the_file(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "stat", ["--q=0.2 --q=0.7", "--stat=mad --scale=1.4826", "--stat=rank --pct", "--stat=hampel"]
+    ("stat", "extra"),
+    [
+        ("--q=0.2 --q=0.7", ["--by", "k"]),
+        ("--q=0.2 --q=0.7", ["--center"]),
+        ("--stat=mad --scale=1.4826", ["--by", "k", "--center"]),
+        ("--stat=rank --pct", ["--by", "k"]),
+        ("--stat=hampel", ["--by", "k"]),  # centred by default
+        ("--stat=hampel", ["--no-center"]),
+    ],
 )
-@pytest.mark.parametrize("extra", [["--by", "k"], ["--by", "k", "--no-center"], ["--center"]])
 def test_groups_with_streams_of_their_own_give_the_one_shot_output(tmp_path, frame, stat, extra):
     """Issue 11: windows of more than 512 rows give a group a stream of its own, for every --stat."""
     source = tmp_path / "in.csv"

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pandas.testing as tm
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from pandas.api.indexers import FixedForwardWindowIndexer
@@ -56,6 +56,7 @@ window_kinds = st.fixed_dictionaries(
 )
 
 
+@settings(max_examples=100)  # the reference is a Python loop of nanmedians per window
 @given(data=st.data(), values=float_series(), kind=window_kinds)
 def test_mad_equals_reference(data, values, kind):
     window, min_periods = data.draw(window_args(len(values)))
@@ -65,6 +66,7 @@ def test_mad_equals_reference(data, values, kind):
     np.testing.assert_array_equal(result.to_numpy(), expected, err_msg=f"{window=} {min_periods=} {kind}")
 
 
+@settings(max_examples=100)  # the reference is a Python loop of nanmedians per window
 @given(data=st.data(), values=pandas_safe_series())
 def test_mad_bit_for_bit_nanmedian_on_finite_data(data, values):
     window = data.draw(st.integers(1, max(len(values), 1)))
@@ -157,6 +159,7 @@ def test_move_rank_equals_bottleneck(data, values):
     )
 
 
+@settings(max_examples=100)  # the reference is a Python loop of nanmedians per window
 @given(data=st.data(), values=float_series())
 def test_move_mad_equals_reference(data, values):
     if values.size == 0:
@@ -297,6 +300,7 @@ def test_pandas_rank_of_a_shrinking_window_is_stale():
     assert series.rollmed.rank(3, 1, center=True).iloc[-1] == 1.5
 
 
+@settings(max_examples=100)  # the reference is a Python loop of nanmedians per window
 @given(
     values=float_series(max_size=150),
     window=windows(1, 25),
