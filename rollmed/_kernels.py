@@ -1671,7 +1671,8 @@ def network_rows(values, marker, offset, span, out, todo):
     ``out[row, o, :]`` gets the median, the MAD or both (the marker's kind) of the window
     ``values[row, o + offset : o + offset + k]``, where the window lies inside the row,
     holds no NaN and (for the MAD) has a finite median. The other results are flagged
-    in ``todo[row, o]`` for the general path. ``todo`` is all False on entry.
+    in ``todo[row - span.row_start, o - span.first]`` (the span's own flags, all False on
+    entry: memory follows the span, not the data) for the general path.
     """
     k = _window_size(marker)
     n = values.shape[1]
@@ -1679,9 +1680,10 @@ def network_rows(values, marker, offset, span, out, todo):
     full_start = min(max(first, -offset), last)
     full_stop = max(min(last, n - k - offset + 1), full_start)
     for row in range(span.row_start, span.row_stop):
-        row_values, row_out, row_todo = values[row], out[row], todo[row]
-        row_todo[first:full_start] = True  # windows cut short at the ends of the row
-        row_todo[full_stop:last] = True
+        row_values, row_out = values[row], out[row]
+        row_todo = todo[row - span.row_start]
+        row_todo[: full_start - first] = True  # windows cut short at the ends of the row
+        row_todo[full_stop - first : last - first] = True
         if full_stop <= full_start:
             continue
         lo = full_start + offset
@@ -1693,11 +1695,12 @@ def network_rows(values, marker, offset, span, out, todo):
             marked = full_start  # every window holding a NaN
             for p in range(lo, full_stop - 1 + offset + k):
                 if row_values[p] != row_values[p]:
-                    row_todo[max(marked, p - offset - k + 1) : min(full_stop, p - offset + 1)] = True
-                    marked = max(marked, min(full_stop, p - offset + 1))
+                    stop = min(full_stop, p - offset + 1)
+                    row_todo[max(marked, p - offset - k + 1) - first : stop - first] = True
+                    marked = max(marked, stop)
         for o in range(full_start, full_stop):
             # (A MAD whose median is not finite comes out NaN: redone by the general path.)
-            row_todo[o] |= row_out[o, row_out.shape[1] - 1] != row_out[o, row_out.shape[1] - 1]
+            row_todo[o - first] |= row_out[o, row_out.shape[1] - 1] != row_out[o, row_out.shape[1] - 1]
 
 
 # =====================================================================================

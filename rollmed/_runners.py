@@ -6,8 +6,6 @@ neither imports numba nor compiles anything. Arguments arrive checked.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 
 from rollmed import _threads
@@ -195,21 +193,31 @@ def _fixed_by_networks(rows, offsets, min_count, statistic, kind, tasks, out) ->
     from rollmed import _kernels
 
     start_offset, end_offset, _ = offsets
-    todo = np.zeros(out.shape[:2], np.bool_)
     marker = _kernels.network_marker(end_offset - start_offset, kind)
+    left_by_span: list[tuple[np.ndarray, np.ndarray]] = []  # (rows, results) the networks leave
 
     def run_span(*span: int) -> None:
+        row_start, row_stop, first, last = span
+        # Each span flags its own results to redo: a flag a result would cost an eighth of the output.
+        todo = np.zeros((row_stop - row_start, last - first), np.bool_)
         _kernels.network_rows(rows, marker, start_offset, _kernels.Span(*span), out, todo)
+        where_rows, where_results = np.nonzero(todo)
+        if where_rows.size:
+            left_by_span.append((where_rows + row_start, where_results + first))  # (one call: thread safe)
 
     _threads.run(tasks, run_span)
+    if not left_by_span:
+        return
+    left_rows = np.concatenate([where_rows for where_rows, _ in left_by_span])
+    left_results = np.concatenate([where_results for _, where_results in left_by_span])
+    order = np.lexsort((left_results, left_rows))
+    left_rows, left_results = left_rows[order], left_results[order]
     n = rows.shape[1]
-    for row in np.flatnonzero(todo.any(axis=1)):
-        left = np.flatnonzero(todo[row])
+    # (Unscaled: the caller scales the MAD of every window, these included.)
+    unscaled = statistic._replace(scale=1.0) if isinstance(statistic, MedianAbsoluteDeviation) else statistic
+    for row in np.unique(left_rows):
+        left = left_results[np.searchsorted(left_rows, row) : np.searchsorted(left_rows, row, side="right")]
         bounds = (np.clip(left + start_offset, 0, n), np.clip(left + end_offset, 0, n))
-        # (Unscaled: the caller scales the MAD of every window, these included.)
-        unscaled = (
-            replace(statistic, scale=1.0) if isinstance(statistic, MedianAbsoluteDeviation) else statistic
-        )
         out[row, left] = run_bounds(rows[row], None, bounds, False, min_count, unscaled)[0]
 
 

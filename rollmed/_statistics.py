@@ -9,16 +9,16 @@ ranks.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from rollmed import _checks
 
 
-@dataclass(frozen=True)
-class Quantiles:
+# Named tuples rather than dataclasses: made at import, and a dataclass costs a millisecond
+# to make (the import of rollmed should stay within a few milliseconds of pandas').
+class Quantiles(NamedTuple):
     """The ``qs`` quantiles of each window, each read with its interpolation code (rollmed._checks).
 
     The codes differ only where ``q = 0.5`` with linear interpolation reads as pandas'
@@ -50,8 +50,7 @@ def quantiles(q: Any, interpolation: Any) -> tuple[Quantiles, bool]:
     return Quantiles(tuple(qs), tuple(codes)), is_sequence
 
 
-@dataclass(frozen=True)
-class MedianAbsoluteDeviation:
+class MedianAbsoluteDeviation(NamedTuple):
     """The median of ``|x - median(window)|`` over each window, times ``scale``; with the median first."""
 
     scale: float = 1.0
@@ -70,8 +69,7 @@ MEDIAN_AND_MAD = MedianAbsoluteDeviation(1.0, with_median=True)
 RANK_METHODS = ("average", "min", "max")
 
 
-@dataclass(frozen=True)
-class Rank:
+class Rank(NamedTuple):
     """Where the last value of each window stands among the window's values.
 
     ``method`` is pandas' for ties (``average``, ``min``, ``max``), or ``"normalized"``:
