@@ -1703,6 +1703,19 @@ def network_rows(values, marker, offset, span, out, todo):
             row_todo[o - first] |= row_out[o, row_out.shape[1] - 1] != row_out[o, row_out.shape[1] - 1]
 
 
+@_jit
+def sorted_afresh_bounds(values, start, end, readout, out):
+    """One quantile of each window ``[start[j], end[j])`` of a float row, sorted afresh, into ``out[j]``.
+
+    For the few windows a network leaves (cut short at the ends, holding a NaN): at most
+    NETWORK_MAX values each, so sorting them is cheap, and the heaps need not compile for them.
+    """
+    width = max(np.max(end - start), 1) if start.size else 1
+    buffer = np.empty(width, values.dtype)
+    no_mask = np.empty(0, np.bool_)
+    sort_windows(values, no_mask, 0, start, end, readout, buffer, out, no_mask)
+
+
 # =====================================================================================
 # 7. Entry points: fixed offsets and bounds arrays, a span at a time
 # =====================================================================================

@@ -14,6 +14,10 @@ from rollmed._statistics import MEDIAN, MedianAbsoluteDeviation, Quantiles, Stat
 # Results per task when the work is split across threads. The split depends on the
 # data alone, never on the thread count, so results are the same on any number of threads.
 _SPAN = 1 << 16
+# Networks leave a row's windows that are cut short or hold a NaN to a general path: up to
+# one in this many of the row's windows are sorted afresh (k <= 32 values each, 10x the
+# heaps' cost a window), more go to the heaps.
+_SORTED_AFRESH_SHARE = 64
 
 
 def read_only(array: np.ndarray) -> np.ndarray:
@@ -193,7 +197,8 @@ def _fixed_by_networks(rows, offsets, min_count, statistic, kind, tasks, out) ->
     from rollmed import _kernels
 
     start_offset, end_offset, _ = offsets
-    marker = _kernels.network_marker(end_offset - start_offset, kind)
+    width = end_offset - start_offset
+    marker = _kernels.network_marker(width, kind)
     left_by_span: list[tuple[np.ndarray, np.ndarray]] = []  # (rows, results) the networks leave
 
     def run_span(*span: int) -> None:
@@ -218,7 +223,15 @@ def _fixed_by_networks(rows, offsets, min_count, statistic, kind, tasks, out) ->
     for row in np.unique(left_rows):
         left = left_results[np.searchsorted(left_rows, row) : np.searchsorted(left_rows, row, side="right")]
         bounds = (np.clip(left + start_offset, 0, n), np.clip(left + end_offset, 0, n))
-        out[row, left] = run_bounds(rows[row], None, bounds, False, min_count, unscaled)[0]
+        if kind == _kernels.NETWORK_MEDIAN and left.size <= max(n // _SORTED_AFRESH_SHARE, width):
+            # A few windows (the ends of the row, a NaN here and there): sorted afresh, so
+            # that the median of small windows compiles no heaps (seconds of a cold start).
+            readout = _kernels.Readout(statistic.qs[0], statistic.interpolations[0], min_count)
+            medians = np.empty(left.size)
+            _kernels.sorted_afresh_bounds(rows[row], *bounds, readout, medians)
+            out[row, left, 0] = medians
+        else:
+            out[row, left] = run_bounds(rows[row], None, bounds, False, min_count, unscaled)[0]
 
 
 def run_bounds(
