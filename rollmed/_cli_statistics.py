@@ -138,8 +138,12 @@ def one_shot(args: argparse.Namespace, index: int) -> Any:
     """The one-shot form ``compute(values, keys)`` of result column ``index`` (of :func:`result_names`).
 
     The chunked time windows compute held slices of the file with it, so that they give
-    the one-shot results (values on their times, for a time window).
+    the one-shot results (values on their times, for a time window). Each of several
+    quantiles is its own column: it computes its own quantile, not all of them again.
     """
+    if args.stat == "median" and len(args.q) > 1:
+        args = argparse.Namespace(**{**vars(args), "q": [args.q[index]]})
+        index = 0
     return lambda values, keys: results(values, args, keys)[index]
 
 
