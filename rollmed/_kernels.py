@@ -626,6 +626,10 @@ _MIN_BLOCK = 256
 SORTED_ARRAY_MAX = 24
 # ... and up to this width rank by counting the window directly.
 RANK_SCAN_MAX = 48
+# ... or, for windows sliding one row at a time, up to this width (section 5, sliding_rank).
+RANK_SLIDING_MAX = 256
+# (for runs of at least this many such windows)
+SLIDING_RUN_MIN = 8
 # Several quantiles of windows from here up share one block state; below, the heaps
 # run once per quantile (three passes of the heaps cost less than one of the blocks).
 SEVERAL_QUANTILES_MIN = 500
@@ -1252,6 +1256,46 @@ def block_rank(values, start, end, statistic, state, out):
         out[j, 0] = _rank_value(below, equal, n, statistic.rank_method, statistic.ascending, statistic.pct)
 
 
+@_inline
+def _sliding_run(start, end, j):
+    """Where the run of windows from ``j`` that slide by one row each (``start``, ``end`` + 1) stops."""
+    stop = j + 1
+    while stop < start.size and start[stop] == start[stop - 1] + 1 and end[stop] == end[stop - 1] + 1:
+        stop += 1
+    return stop
+
+
+@_no_refcount
+def sliding_rank(values, start, end, statistic, work, out):
+    """:func:`block_rank` of windows ``[start[0] + j, end[0] + j)`` (fixed rows), by counting.
+
+    The counts are made a window offset at a time across all the windows, so that the
+    vectors run across neighbouring windows, not along one window; the three counts of
+    a window share one integer (16 bits each), one load and one store per offset. O(k)
+    per window but some 0.4 ns per value: faster than the block structure up to
+    RANK_SLIDING_MAX (1e6 values, one thread: 9 ms at k = 11, 44 ms at 101 against the
+    structure's 97 ms).
+    """
+    m = start.size
+    packed = work.counts[:m]
+    packed[:] = 0
+    last_values = values[end[0] - 1 : end[0] - 1 + m]
+    for d in range(start[0], end[0]):
+        window_values = values[d : d + m]  # slices: indices LLVM knows are not negative
+        for j in range(m):
+            x = window_values[j]
+            v = last_values[j]
+            packed[j] += (np.int64(x < v) << 32) + (np.int64(x == v) << 16) + np.int64(x == x)
+    for j in range(m):
+        below, equal, n = packed[j] >> 32, (packed[j] >> 16) & 0xFFFF, packed[j] & 0xFFFF
+        if n == 0 or n < statistic.min_count or last_values[j] != last_values[j]:
+            out[j, 0] = np.nan
+        else:
+            out[j, 0] = _rank_value(
+                below, equal, n, statistic.rank_method, statistic.ascending, statistic.pct
+            )
+
+
 @_no_refcount
 def scan_rank(values, start, end, statistic, out):
     """:func:`block_rank` by counting each window directly: for windows of a few dozen values.
@@ -1392,7 +1436,27 @@ def robust_work(width, statistic):
 
 @_no_refcount
 def rank_windows(values, start, end, statistic, work, width, out):
-    """The RANK of windows ``[start[j], end[j])`` (at most ``_BOUNDS_BLOCK``) into ``out[j, 0]``."""
+    """The RANK of windows ``[start[j], end[j])`` (at most ``_BOUNDS_BLOCK``) into ``out[j, 0]``.
+
+    Runs of windows that slide by one row (fixed windows, away from the row's ends) are
+    counted across windows; the others, one window at a time, or by the block structure.
+    """
+    first = 0  # the first window not ranked yet
+    j = 0
+    while width <= RANK_SLIDING_MAX and j < start.size:
+        stop = _sliding_run(start, end, j)
+        if stop - j >= SLIDING_RUN_MIN:
+            if j > first:
+                _rank_one_by_one(values, start[first:j], end[first:j], statistic, work, width, out[first:j])
+            sliding_rank(values, start[j:stop], end[j:stop], statistic, work, out[j:stop])
+            first = stop
+        j = stop
+    if first < start.size:
+        _rank_one_by_one(values, start[first:], end[first:], statistic, work, width, out[first:])
+
+
+@_inline
+def _rank_one_by_one(values, start, end, statistic, work, width, out):
     if width <= RANK_SCAN_MAX:
         scan_rank(values, start, end, statistic, out)
     else:

@@ -159,6 +159,22 @@ def test_move_rank_equals_bottleneck(data, values):
     )
 
 
+@pytest.mark.parametrize("window", [7, 8, 48, 49, 256, 257])
+def test_rank_on_both_sides_of_each_path(window):
+    # Windows that slide by one row are counted across windows up to RANK_SLIDING_MAX (256),
+    # in runs of at least SLIDING_RUN_MIN (8); the others one by one up to RANK_SCAN_MAX (48),
+    # else by the block structure. 2,600 values span blocks of 1,024 windows; a step and
+    # a centred window mix the paths within a block.
+    rng = np.random.default_rng(window)
+    values = rng.choice([0.0, -0.0, 1.0, 2.5, -np.inf, np.inf, np.nan], 2600) + rng.integers(0, 3, 2600)
+    values[1500:1800] = np.nan
+    np.testing.assert_array_equal(rollmed.move_rank(values, window, 3), bn.move_rank(values, window, 3))
+    series = pd.Series(values)
+    for kind in ({"center": True}, {"step": 3}, {"center": True, "closed": "neither"}):
+        expected = reference_rank(series, window, min_periods=2, **kind)
+        np.testing.assert_array_equal(series.rollmed.rank(window, 2, **kind).to_numpy(), expected)
+
+
 @settings(max_examples=100)  # the reference is a Python loop of nanmedians per window
 @given(data=st.data(), values=float_series())
 def test_move_mad_equals_reference(data, values):
