@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import functools
 from collections.abc import Sequence
 from typing import Any
@@ -11,17 +12,21 @@ import numpy.typing as npt
 import pandas as pd
 
 from rollmed import _checks, _runners, _statistics, _values
-from rollmed._stream_base import Stream, StreamWindow, refuse_concurrent_use
+from rollmed._stream_base import InUse, Stream, StreamWindow, refuse_concurrent_use
 
 # A window's heaps start with room for this many values and double as values arrive.
 _FIRST_CAPACITY = 8
 # A time stream takes a chunk in pieces of at least this many values (and at most as
 # many as its window holds), so that its room follows the window, not the chunk.
 _PIECE = 256
+_TIMESTAMP = pd.Timestamp
+# rollmed._kernels.STREAM_BUSY (kept here: importing the kernels imports numba)
+_BUSY = 13
+_tzinfo_of = datetime.datetime.tzinfo.__get__
 
 
 @functools.cache
-def _entry_points() -> tuple[Any, Any]:
+def _entry_points() -> tuple[Any, Any, type[Exception]]:
     """The compiled single-value updates (rows and time), called without numba's type dispatch.
 
     ``Dispatcher.compile(signature)`` returns the compiled function itself; calling it
@@ -37,7 +42,7 @@ def _entry_points() -> tuple[Any, Any]:
     push_in_time = _kernels.stream_push_in_time.compile(
         (array, array, numba.types.float64, numba.types.int64)
     )
-    return push, push_in_time
+    return push, push_in_time, _kernels.PushRefused
 
 
 class RollingMedian(Stream):
@@ -151,7 +156,10 @@ class RollingMedian(Stream):
 
     def _start(self) -> None:
         super()._start()
-        self._push, self._push_in_time = _entry_points()
+        self._push, self._push_in_time, self._push_refused = _entry_points()
+        for buffer in self._buffers:  # (a copy is taken while its original is in use)
+            buffer[_BUSY] = 0
+        self._in_time = self._time_hot_path()
         # The hot paths ask one question each: 1, values one at a time by rows or all; 2, in time.
         if self._several or self.dtype != "float64":
             self._fast = 0
@@ -299,22 +307,28 @@ class RollingMedian(Stream):
         >>> stream.update(7.0)
         4.0
         """
-        if type(values) is float and self._fast:
+        fast = self._fast
+        if type(values) is float and fast:
             # A per-value consumer's hot path, written out: every attribute read counts here.
-            if times is None and self._room > 2**60:  # a window of rows with all the room it needs
-                token = self._token
-                try:
-                    token.pop()
-                except IndexError:
-                    refuse_concurrent_use()
-                try:
-                    return self._push(self._buffers[0], values)
-                finally:
-                    token.append(True)
-            if times is None and self._fast == 1:
-                return self._push_one(values)
-            if type(times) is pd.Timestamp and self._fast == 2:
-                return self._push_one_in_time(values, times)
+            # It takes no token: the kernel holds the GIL, checks what it needs and refuses
+            # (PushRefused, nothing changed) a buffer that another update has (_BuffersInUse).
+            if times is None:
+                if self._room > 2**60:  # a window of rows with all the room it needs
+                    try:
+                        return self._push(self._buffers[0], values)
+                    except self._push_refused:
+                        pass
+                if fast == 1:
+                    return self._push_one(values)
+            elif fast == 2 and type(times) is _TIMESTAMP:
+                push_in_time, buffer, ring, naive = self._in_time
+                # (The C getter of datetime: pandas' tzinfo property takes five times as long.)
+                if (_tzinfo_of(times) is None) is naive:
+                    try:  # the kernel also checks the time and the room
+                        return push_in_time(buffer, ring, values, times.value)
+                    except self._push_refused:
+                        pass
+                return self._push_one_in_time(values, times)  # the first time, more room, or an error
         unboxed = _values.unbox_stream(values, self.dtype)
         chunk = unboxed.values
         if chunk.ndim > 1:
@@ -327,43 +341,35 @@ class RollingMedian(Stream):
         return results[0] if scalar else results
 
     def _push_one(self, value: float) -> float:
-        token = self._token
-        try:
-            token.pop()
-        except IndexError:
-            refuse_concurrent_use()
-        try:
+        """``update``'s way for a value the hot path leaves: room to count or make, or another update."""
+        with self._using():
             if self._room > 0:
                 self._room -= 1
             else:
                 self._make_room(1)
+        try:
             return self._push(self._buffers[0], value)
-        finally:
-            token.append(True)
+        except self._push_refused:  # another thread's update took the stream meanwhile
+            refuse_concurrent_use()
+
+    def _using(self) -> InUse:
+        return _BuffersInUse(self._token, self._buffers)
 
     def _push_one_in_time(self, value: float, time: pd.Timestamp) -> float:
-        tick = time.value
-        window = self._window
-        # (tzinfo: a plain attribute of the datetime, read faster than pandas' tz property.)
-        mixed_zones = window.tz is not False and (time.tzinfo is None) != (window.tz is None)
-        if tick < window.last_tick or mixed_zones:
-            return self._update_chunk(_values.Unboxed(np.array([value]), None), [time])[0]  # (the errors)
-        token = self._token
-        try:
-            token.pop()
-        except IndexError:
-            refuse_concurrent_use()
-        try:
-            if window.tz is False:
-                window.tz = time.tzinfo
-            if self._room > 0:
-                self._room -= 1
-            else:
-                self._make_room(1)
-            window.last_tick = tick
-            return self._push_in_time(self._buffers[0], self._ring, value, tick)
-        finally:
-            token.append(True)
+        """``update``'s way for a reading the hot path leaves: the first time, room to make, an error."""
+        result = self._update_chunk(_values.Unboxed(np.array([value]), None), [time])[0]
+        self._in_time = self._time_hot_path()
+        return result
+
+    def _time_hot_path(self) -> tuple[Any, np.ndarray, np.ndarray | None, bool | None]:
+        """What ``update``'s hot path for a reading in time reads, in one attribute.
+
+        The kernel, the buffer, the ring and whether times are naive (None until the first
+        arrive: a reading's must match). Refreshed by the slow path: a buffer replaced since
+        is refused by the kernel (it stays busy), which sends the reading the slow way.
+        """
+        naive = None if self._window.tz is False else self._window.tz is None
+        return self._push_in_time, self._buffers[0], self._ring, naive
 
     def _update_chunk(self, unboxed: _values.Unboxed, times: Any) -> Any:
         from rollmed import _kernels
@@ -411,6 +417,10 @@ class RollingMedian(Stream):
         n = unboxed.values.size
         out = np.empty(n, np.float64)
         with self._using():
+            # The hot path of update leaves the latest time in the ring alone, and the room uncounted.
+            seen, _ = _kernels.stream_held(self._buffers[0])
+            if seen:
+                self._window.last_tick = int(self._ring[(seen - 1) & (self._ring.size - 1)])
             ticks = self._window.times_of(times, n)
             values = _runners.read_only(np.ascontiguousarray(unboxed.values))
             # A piece at a time, no longer than the readings held: the heaps and the ring need
@@ -421,6 +431,8 @@ class RollingMedian(Stream):
                 stop = min(n, first + max(_PIECE, seen - last_start))
                 if self._ring.size > 8 * (seen - last_start + stop - first + 1):
                     self._room = 0  # far more room than the window holds now: give some back
+                else:
+                    self._room = self._values_with_room()
                 self._make_room(stop - first)
                 piece = slice(first, stop)
                 _kernels.stream_update_in_time(
@@ -430,3 +442,28 @@ class RollingMedian(Stream):
             if n:
                 self._window.last_tick = int(ticks[-1])
         return out
+
+
+class _BuffersInUse(InUse):
+    """:class:`InUse` that also marks a stream's buffers busy (``update``'s hot paths take no token).
+
+    Their kernels refuse a busy buffer. A buffer replaced meanwhile by a larger one stays
+    marked for good, so that a hot path that read it before cannot feed it a value that
+    would be lost.
+    """
+
+    __slots__ = ("_buffers",)
+
+    def __init__(self, token: list[bool], buffers: list[np.ndarray]) -> None:
+        super().__init__(token)
+        self._buffers = buffers
+
+    def __enter__(self) -> None:
+        super().__enter__()
+        for buffer in self._buffers:
+            buffer[_BUSY] = 1
+
+    def __exit__(self, *exc_info: object) -> None:
+        for buffer in self._buffers:
+            buffer[_BUSY] = 0
+        super().__exit__(*exc_info)

@@ -10,7 +10,7 @@ its memory follows the readings inside the window.
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 import pandas as pd
@@ -180,10 +180,10 @@ class Stream:
 
 def _rebuilt(name: str) -> bool:
     """Attributes made anew by ``_start`` (not copied): the token, compiled entry points, flags."""
-    return name in ("_token", "_push", "_push_in_time", "_fast")
+    return name in ("_token", "_push", "_push_in_time", "_fast", "_in_time", "_push_refused")
 
 
-def refuse_concurrent_use() -> None:
+def refuse_concurrent_use() -> NoReturn:
     """Raise the error of a stream updated by two threads at once."""
     raise RuntimeError(
         "this stream is being updated by another thread: feed a stream from one "

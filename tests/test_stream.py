@@ -172,17 +172,20 @@ def test_updates_from_several_threads_never_crash():
     assert result.stdout.strip() == "ok"
 
 
-def test_a_refused_update_leaves_the_stream_as_it_was():
-    stream = rollmed.RollingMedian(3)
-    stream.update([1.0, 2.0, 3.0])
-    stream._token.pop()  # as if another thread were inside update
+@pytest.mark.parametrize("window", [3, "3s"])
+def test_a_refused_update_leaves_the_stream_as_it_was(window):
+    stream = rollmed.RollingMedian(window)
+    times = pd.date_range("2024-01-01", periods=6, freq="s") if isinstance(window, str) else [None] * 6
+    stream.update([1.0, 2.0, 3.0], None if times[0] is None else times[:3])
+    in_use = stream._using()
+    in_use.__enter__()  # as if another thread were inside update
     with pytest.raises(RuntimeError, match="another thread"):
-        stream.update(4.0)
+        stream.update(4.0, times[3])
     with pytest.raises(RuntimeError, match="another thread"):
-        stream.update([4.0, 5.0])
-    stream._token.append(True)
+        stream.update([4.0, 5.0], None if times[0] is None else times[3:5])
+    in_use.__exit__()
     assert stream.count == 3
-    assert stream.update(10.0) == 3.0
+    assert stream.update(10.0, times[3]) == 3.0
 
 
 @pytest.mark.parametrize(
@@ -286,3 +289,24 @@ def test_integer_streams_need_an_exact_interpolation(dtype, words):
     with pytest.raises(ValueError) as caught:
         rollmed.RollingMedian(3, dtype=dtype)
     assert words in str(caught.value)
+
+
+def test_a_buffer_replaced_by_a_larger_one_is_refused_for_good():
+    # update's hot path takes no token: its kernel refuses a busy buffer, and a buffer
+    # replaced while the stream grew stays busy, so a value fed to it cannot be lost.
+    from rollmed import _kernels, _stream
+
+    assert _stream._BUSY == _kernels.STREAM_BUSY
+    times = pd.date_range("2024-01-01", periods=200, freq="s")
+    stream = rollmed.RollingMedian("1h")
+    stream.update(1.0, times[0])
+    old_buffer, old_ring = stream._buffers[0], stream._ring
+    stream.update(np.arange(1.0, 100.0), times[1:100])
+    assert stream._buffers[0] is not old_buffer
+    with pytest.raises(_kernels.PushRefused):
+        stream._push_in_time(old_buffer, old_ring, 5.0, times[100].value)
+    with pytest.raises(_kernels.PushRefused):
+        stream._push_in_time(stream._buffers[0], stream._ring, 5.0, times[50].value)  # an earlier time
+    assert stream.count == 100
+    values = pd.Series(np.arange(101.0), index=times[:101]).clip(lower=1.0)  # 1, 1, 2, ..., 100
+    assert stream.update(100.0, times[100]) == values.rollmed.window("1h").iloc[-1] == 50.0
