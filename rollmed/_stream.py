@@ -12,7 +12,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from rollmed import _checks, _runners, _statistics, _values
-from rollmed._stream_base import InUse, Stream, StreamWindow, refuse_concurrent_use
+from rollmed._stream_base import BUSY, BuffersInUse, InUse, Stream, StreamWindow, refuse_concurrent_use
 
 # A window's heaps start with room for this many values and double as values arrive.
 _FIRST_CAPACITY = 8
@@ -20,8 +20,6 @@ _FIRST_CAPACITY = 8
 # many as its window holds), so that its room follows the window, not the chunk.
 _PIECE = 256
 _TIMESTAMP = pd.Timestamp
-# rollmed._kernels.STREAM_BUSY (kept here: importing the kernels imports numba)
-_BUSY = 13
 _tzinfo_of = datetime.datetime.tzinfo.__get__
 
 
@@ -158,7 +156,7 @@ class RollingMedian(Stream):
         super()._start()
         self._push, self._push_in_time, self._push_refused = _entry_points()
         for buffer in self._buffers:  # (a copy is taken while its original is in use)
-            buffer[_BUSY] = 0
+            buffer[BUSY] = 0
         self._in_time = self._time_hot_path()
         # The hot paths ask one question each: 1, values one at a time by rows or all; 2, in time.
         if self._several or self.dtype != "float64":
@@ -353,7 +351,7 @@ class RollingMedian(Stream):
             refuse_concurrent_use()
 
     def _using(self) -> InUse:
-        return _BuffersInUse(self._token, self._buffers)
+        return BuffersInUse(self._token, self._buffers)
 
     def _push_one_in_time(self, value: float, time: pd.Timestamp) -> float:
         """``update``'s way for a reading the hot path leaves: the first time, room to make, an error."""
@@ -442,28 +440,3 @@ class RollingMedian(Stream):
             if n:
                 self._window.last_tick = int(ticks[-1])
         return out
-
-
-class _BuffersInUse(InUse):
-    """:class:`InUse` that also marks a stream's buffers busy (``update``'s hot paths take no token).
-
-    Their kernels refuse a busy buffer. A buffer replaced meanwhile by a larger one stays
-    marked for good, so that a hot path that read it before cannot feed it a value that
-    would be lost.
-    """
-
-    __slots__ = ("_buffers",)
-
-    def __init__(self, token: list[bool], buffers: list[np.ndarray]) -> None:
-        super().__init__(token)
-        self._buffers = buffers
-
-    def __enter__(self) -> None:
-        super().__enter__()
-        for buffer in self._buffers:
-            buffer[_BUSY] = 1
-
-    def __exit__(self, *exc_info: object) -> None:
-        for buffer in self._buffers:
-            buffer[_BUSY] = 0
-        super().__exit__(*exc_info)

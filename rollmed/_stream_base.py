@@ -178,6 +178,11 @@ class Stream:
         return InUse(self._token)
 
 
+# rollmed._kernels.STREAM_BUSY, the header slot that marks a stream's buffer busy (kept
+# here: importing the kernels imports numba).
+BUSY = 13
+
+
 def _rebuilt(name: str) -> bool:
     """Attributes made anew by ``_start`` (not copied): the token, compiled entry points, flags."""
     return name in ("_token", "_push", "_push_in_time", "_fast", "_in_time", "_push_refused")
@@ -207,3 +212,28 @@ class InUse:
 
     def __exit__(self, *exc_info: object) -> None:
         self._token.append(True)
+
+
+class BuffersInUse(InUse):
+    """:class:`InUse` that also marks a stream's buffers busy (``update``'s hot paths take no token).
+
+    Their kernels refuse a busy buffer. A buffer replaced meanwhile by a larger one stays
+    marked for good, so that a hot path that read it before cannot feed it a value that
+    would be lost.
+    """
+
+    __slots__ = ("_buffers",)
+
+    def __init__(self, token: list[bool], buffers: list[np.ndarray]) -> None:
+        super().__init__(token)
+        self._buffers = buffers
+
+    def __enter__(self) -> None:
+        super().__enter__()
+        for buffer in self._buffers:
+            buffer[BUSY] = 1
+
+    def __exit__(self, *exc_info: object) -> None:
+        for buffer in self._buffers:
+            buffer[BUSY] = 0
+        super().__exit__(*exc_info)
