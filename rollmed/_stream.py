@@ -157,12 +157,12 @@ class RollingMedian(Stream):
         self._push, self._push_in_time, self._push_refused = _entry_points()
         for buffer in self._buffers:  # (a copy is taken while its original is in use)
             buffer[BUSY] = 0
-        self._in_time = self._time_hot_path()
         # The hot paths ask one question each: 1, values one at a time by rows or all; 2, in time.
         if self._several or self.dtype != "float64":
             self._fast = 0
         else:
             self._fast = 2 if self._ring is not None else 0 if self._window.timed else 1
+        self._in_time = self._time_hot_path()
 
     def __repr__(self) -> str:
         return (
@@ -305,12 +305,12 @@ class RollingMedian(Stream):
         >>> stream.update(7.0)
         4.0
         """
-        fast = self._fast
-        if type(values) is float and fast:
-            # A per-value consumer's hot path, written out: every attribute read counts here.
-            # It takes no token: the kernel holds the GIL, checks what it needs and refuses
-            # (PushRefused, nothing changed) a buffer that another update has (_BuffersInUse).
-            if times is None:
+        # A per-value consumer's hot paths, written out: every attribute read counts here.
+        # They take no token: the kernel holds the GIL, checks what it needs and refuses
+        # (PushRefused, nothing changed) a buffer that another update has (BuffersInUse).
+        if times is None:
+            fast = self._fast
+            if type(values) is float and fast:
                 if self._room > 2**60:  # a window of rows with all the room it needs
                     try:
                         return self._push(self._buffers[0], values)
@@ -318,15 +318,15 @@ class RollingMedian(Stream):
                         pass
                 if fast == 1:
                     return self._push_one(values)
-            elif fast == 2 and type(times) is _TIMESTAMP:
-                push_in_time, buffer, ring, naive = self._in_time
-                # (The C getter of datetime: pandas' tzinfo property takes five times as long.)
-                if (_tzinfo_of(times) is None) is naive:
-                    try:  # the kernel also checks the time and the room
-                        return push_in_time(buffer, ring, values, times.value)
-                    except self._push_refused:
-                        pass
-                return self._push_one_in_time(values, times)  # the first time, more room, or an error
+        elif type(times) is _TIMESTAMP and type(values) is float and (in_time := self._in_time) is not None:
+            push_in_time, buffer, ring, naive = in_time
+            # (The C getter of datetime: pandas' tzinfo property takes five times as long.)
+            if (_tzinfo_of(times) is None) is naive:
+                try:  # the kernel also checks the time and the room
+                    return push_in_time(buffer, ring, values, times.value)
+                except self._push_refused:
+                    pass
+            return self._push_one_in_time(values, times)  # the first time, more room, or an error
         unboxed = _values.unbox_stream(values, self.dtype)
         chunk = unboxed.values
         if chunk.ndim > 1:
@@ -359,13 +359,15 @@ class RollingMedian(Stream):
         self._in_time = self._time_hot_path()
         return result
 
-    def _time_hot_path(self) -> tuple[Any, np.ndarray, np.ndarray | None, bool | None]:
-        """What ``update``'s hot path for a reading in time reads, in one attribute.
+    def _time_hot_path(self) -> tuple[Any, np.ndarray, np.ndarray, bool | None] | None:
+        """What ``update``'s hot path for a reading in time reads, in one attribute (None: no hot path).
 
         The kernel, the buffer, the ring and whether times are naive (None until the first
         arrive: a reading's must match). Refreshed by the slow path: a buffer replaced since
         is refused by the kernel (it stays busy), which sends the reading the slow way.
         """
+        if self._fast != 2:
+            return None
         naive = None if self._window.tz is False else self._window.tz is None
         return self._push_in_time, self._buffers[0], self._ring, naive
 
