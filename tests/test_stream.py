@@ -138,18 +138,26 @@ def test_every_kind_of_copy_is_independent(clone):
 
 
 THREADED_UPDATES = """
-import threading, numpy as np, rollmed
-for window in (None, 5, 300):
+import itertools, threading, numpy as np, pandas as pd, rollmed
+for window in (None, 5, 300, "5s", "300s"):
     stream = rollmed.RollingMedian(window)
+    timed = isinstance(window, str)
+    clock = itertools.count(0, 10_000)  # each update reserves its times (ms); threads interleave them
     refused, errors = [], []
     def feed(seed):
         rng = np.random.default_rng(seed)
         for _ in range(300):
+            n = rng.integers(0, 2000)
             try:
-                stream.update(rng.standard_normal(rng.integers(0, 2000)))
-                stream.update(float(rng.standard_normal()))
+                times = pd.to_datetime(next(clock) + np.arange(n), unit="ms") if timed else None
+                stream.update(rng.standard_normal(n), times)
+                time = pd.Timestamp(next(clock), unit="ms") if timed else None
+                stream.update(float(rng.standard_normal()), time)
             except RuntimeError as exc:
                 refused.append(str(exc))
+            except ValueError as exc:  # another thread's later times came first
+                if "must not decrease" not in str(exc):
+                    errors.append(repr(exc))
             except Exception as exc:
                 errors.append(repr(exc))
     threads = [threading.Thread(target=feed, args=(seed,)) for seed in range(4)]
@@ -157,8 +165,8 @@ for window in (None, 5, 300):
     for thread in threads: thread.join()
     assert not errors, errors
     assert all("another thread" in message for message in refused)
-    # The stream still works, and agrees with a fresh one fed what it holds now.
-    assert isinstance(stream.update(1.0), float)
+    # The stream still works.
+    assert isinstance(stream.update(1.0, pd.Timestamp(next(clock), unit="ms") if timed else None), float)
 print("ok")
 """
 
