@@ -270,6 +270,28 @@ def test_several_quantiles_equal_one_at_a_time(data, values, qs):
         )
 
 
+@pytest.mark.parametrize("window", [3, 16, 17])
+def test_several_quantiles_on_both_sides_of_the_sorting_network(window):
+    # Fixed windows of up to SORT_NETWORK_MAX (16) rows take several quantiles from a sorting
+    # network, where they hold no NaN; the others (a NaN, the row's ends) and wider windows
+    # the sorted array. Each against the heaps' one quantile at a time, and the reference.
+    rng = np.random.default_rng(window)
+    values = rng.choice([0.0, -0.0, 1.0, 2.5, -np.inf, np.inf, np.nan, 1e308, -1e308], 2600)
+    values = values + rng.integers(0, 3, 2600)
+    values[1500:1530] = np.nan
+    qs = [0.0, 0.1, 0.5, 0.75, 1.0]
+    for mode in ("linear", "lower", "higher", "midpoint", "nearest", "floor"):
+        together = rollmed.move_quantile(values, window, qs, min_count=1, interpolation=mode)
+        for position, q in enumerate(qs):
+            alone = rollmed.move_quantile(values, window, q, min_count=1, interpolation=mode)
+            np.testing.assert_array_equal(together[:, position], alone, err_msg=f"{mode} {q}")
+    lower = rollmed.move_quantile(values, window, qs, min_count=1, interpolation="lower")
+    for position, q in enumerate(qs):
+        lowest = lambda w, q=q: np.quantile(w, q, method="lower")  # noqa: E731
+        expected = reference.rolling(values, window, 1, False, lowest)
+        np.testing.assert_array_equal(lower[:, position], expected, err_msg=str(q))
+
+
 @given(data=st.data(), values=hnp.arrays(np.int64, st.integers(0, 80), elements=int64_values))
 def test_several_exact_integer_quantiles(data, values):
     window = data.draw(st.integers(1, len(values) + 2))
