@@ -5,6 +5,7 @@ from __future__ import annotations
 import statistics
 import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 from harness import Peers, Section, Settings, format_ms, markdown_table, run_python
 
@@ -20,6 +21,13 @@ IMPORT_ROLLMED = (
 FIRST_MEDIAN = (
     "import time, pandas as pd; t0 = time.perf_counter(); import rollmed; "
     "pd.Series([3.0, 1.0, 2.0, 5.0, 4.0]).rollmed.window(3); print(time.perf_counter() - t0)"
+)
+# numba's own floor for the row above: importing numba and the first call of a one-line
+# function from its warm on-disk cache (numba builds its CPU target then, whatever the function).
+FLOOR_MODULE = "import numba\n\n\n@numba.njit(cache=True)\ndef one_line(x):\n    return x + 1.0\n"
+FLOOR = (
+    "import sys, time, pandas; sys.path.insert(0, {folder!r}); t0 = time.perf_counter(); "
+    "import numba, numba_floor; numba_floor.one_line(1.0); print(time.perf_counter() - t0)"
 )
 # numba is imported before the clock starts, so that this is the compile cost alone.
 COLD_COMPILE = (
@@ -62,14 +70,17 @@ def run(settings: Settings, peers: Peers) -> Results:
     # A process start is cheap and noisier than a warm call: take more of them.
     repeat = settings.repeat if settings.quick else max(settings.repeat, 9)
     compile_repeat = 1 if settings.quick else 3
-    snippets = {
-        "import pandas": IMPORT_PANDAS,
-        "import rollmed": IMPORT_ROLLMED,
-        "first median": FIRST_MEDIAN,
-    }
-    # One untimed round fills the on-disk numba cache and the OS file cache.
-    median_of_runs(snippets, 1)
-    times = median_of_runs(snippets, repeat)
+    with tempfile.TemporaryDirectory(prefix="rollmed-numba-floor-") as folder:
+        (Path(folder) / "numba_floor.py").write_text(FLOOR_MODULE)
+        snippets = {
+            "import pandas": IMPORT_PANDAS,
+            "import rollmed": IMPORT_ROLLMED,
+            "first median": FIRST_MEDIAN,
+            "numba floor": FLOOR.format(folder=folder),
+        }
+        # One untimed round fills the on-disk numba cache and the OS file cache.
+        median_of_runs(snippets, 1)
+        times = median_of_runs(snippets, repeat)
     times["cold compile"] = cold_compile_time(compile_repeat)
     return Results(repeat, compile_repeat, times)
 
@@ -82,6 +93,11 @@ def report(results: Results) -> str:
         [
             "`import rollmed` + first `s.rollmed.window(3)`, pandas already imported, warm on-disk cache",
             times["first median"],
+        ],
+        [
+            "numba's floor for the row above: `import numba` + the first call of a one-line "
+            "`@njit(cache=True)` function, warm on-disk cache, pandas already imported",
+            times.get("numba floor"),
         ],
         [
             "first `rollmed.move_median` call, empty `NUMBA_CACHE_DIR` (compile; numba already imported)",
