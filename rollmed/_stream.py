@@ -239,6 +239,7 @@ class RollingMedian(Stream):
                 cap_lo = max(int(readout.q * need) + 2, 2 * cap_lo)
                 cap_hi = max(int((1 - readout.q) * need) + 2, 2 * cap_hi)
             self._buffers[index] = _kernels.heap_grow(buffer, cap_lo, cap_hi, keys)
+            buffer[BUSY] = 1  # for good: a hot path that read it before cannot feed it a value that is lost
         if self._ring is not None and self._ring.size != int(_kernels.heap_capacity(self._buffers[0])[0]):
             seen, last_start = (int(value) for value in _kernels.stream_held(self._buffers[0]))
             capacity = int(_kernels.heap_capacity(self._buffers[0])[0])
@@ -340,15 +341,17 @@ class RollingMedian(Stream):
 
     def _push_one(self, value: float) -> float:
         """``update``'s way for a value the hot path leaves: room to count or make, or another update."""
-        with self._using():
+        # The token alone, held through the push (whose kernel refuses a buffer marked busy):
+        # another update cannot take the room counted here before this value fills it.
+        with InUse(self._token):
             if self._room > 0:
                 self._room -= 1
             else:
                 self._make_room(1)
-        try:
-            return self._push(self._buffers[0], value)
-        except self._push_refused:  # another thread's update took the stream meanwhile
-            refuse_concurrent_use()
+            try:
+                return self._push(self._buffers[0], value)
+            except self._push_refused:  # (a buffer marked busy: not while this holds the token)
+                refuse_concurrent_use()
 
     def _using(self) -> InUse:
         return BuffersInUse(self._token, self._buffers)

@@ -217,9 +217,9 @@ class InUse:
 class BuffersInUse(InUse):
     """:class:`InUse` that also marks a stream's buffers busy (``update``'s hot paths take no token).
 
-    Their kernels refuse a busy buffer. A buffer replaced meanwhile by a larger one stays
-    marked for good, so that a hot path that read it before cannot feed it a value that
-    would be lost.
+    Their kernels refuse a busy buffer. A buffer replaced by a larger one is marked for
+    good where it is replaced (``RollingMedian._resize``), so that a hot path that read it
+    before cannot feed it a value that would be lost.
     """
 
     __slots__ = ("_buffers",)

@@ -318,3 +318,18 @@ def test_a_buffer_replaced_by_a_larger_one_is_refused_for_good():
     assert stream.count == 100
     values = pd.Series(np.arange(101.0), index=times[:101]).clip(lower=1.0)  # 1, 1, 2, ..., 100
     assert stream.update(100.0, times[100]) == values.rollmed.window("1h").iloc[-1] == 50.0
+
+
+def test_a_row_stream_fed_a_value_at_a_time_retires_the_buffers_it_outgrows():
+    # Values one at a time grow the heaps under the token alone (the push must pass): the
+    # buffer left behind is marked busy where it is replaced, so its kernel refuses it.
+    from rollmed import _kernels
+
+    stream = rollmed.RollingMedian(100, min_periods=1)
+    first = stream._buffers[0]
+    results = [stream.update(float(value)) for value in range(20)]
+    assert stream._buffers[0] is not first
+    with pytest.raises(_kernels.PushRefused):
+        stream._push(first, 1.0)
+    assert results == list(pd.Series(np.arange(20.0)).rolling(100, min_periods=1).median())
+    assert stream.update(20.0) == 10.0
