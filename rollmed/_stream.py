@@ -20,6 +20,9 @@ _FIRST_CAPACITY = 8
 # many as its window holds), so that its room follows the window, not the chunk.
 _PIECE = 256
 _TIMESTAMP = pd.Timestamp
+# The layout of a stream's heap buffer header (rollmed._kernels): 2 since STREAM_BUSY.
+# A stream pickled with another layout would read its heaps wrong: it is refused instead.
+_BUFFER_LAYOUT = 2
 _tzinfo_of = datetime.datetime.tzinfo.__get__
 
 
@@ -150,9 +153,15 @@ class RollingMedian(Stream):
         self._pending = np.empty(0, np.float64 if self.dtype == "float64" else np.int64)
         self._pending_valid = np.empty(0, np.bool_)
         self._room = self._values_with_room()
+        self._buffer_layout = _BUFFER_LAYOUT
         self._start()
 
     def _start(self) -> None:
+        if getattr(self, "_buffer_layout", None) != _BUFFER_LAYOUT:  # unpickled from another rollmed
+            raise ValueError(
+                "this RollingMedian was saved by a rollmed whose streams keep their state differently: "
+                "feed a new stream the values its window holds"
+            )
         super()._start()
         self._push, self._push_in_time, self._push_refused = _entry_points()
         for buffer in self._buffers:  # (a copy is taken while its original is in use)

@@ -333,3 +333,13 @@ def test_a_row_stream_fed_a_value_at_a_time_retires_the_buffers_it_outgrows():
         stream._push(first, 1.0)
     assert results == list(pd.Series(np.arange(20.0)).rolling(100, min_periods=1).median())
     assert stream.update(20.0) == 10.0
+
+
+def test_a_stream_saved_with_another_buffer_layout_is_refused_not_misread():
+    stream = rollmed.RollingMedian(3)
+    stream.update([1.0, 2.0, 3.0])
+    state = stream.__getstate__()
+    del state["_buffer_layout"]  # as pickled by the rollmed before STREAM_BUSY
+    with pytest.raises(ValueError, match="keep their state differently"):
+        object.__new__(rollmed.RollingMedian).__setstate__(state)  # what unpickling does
+    assert pickle.loads(pickle.dumps(stream)).update(4.0) == 3.0
