@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -12,7 +11,15 @@ import numpy.typing as npt
 import pandas as pd
 
 from rollmed import _checks, _runners, _statistics, _values
-from rollmed._stream_base import BUSY, BuffersInUse, InUse, Stream, StreamWindow, refuse_concurrent_use
+from rollmed._stream_base import (
+    BUSY,
+    BuffersInUse,
+    InUse,
+    Stream,
+    StreamWindow,
+    refuse_concurrent_use,
+    single_value_kernels,
+)
 
 # A window's heaps start with room for this many values and double as values arrive.
 _FIRST_CAPACITY = 8
@@ -24,26 +31,6 @@ _TIMESTAMP = pd.Timestamp
 # A stream pickled with another layout would read its heaps wrong: it is refused instead.
 _BUFFER_LAYOUT = 2
 _tzinfo_of = datetime.datetime.tzinfo.__get__
-
-
-@functools.cache
-def _entry_points() -> tuple[Any, Any, type[Exception]]:
-    """The compiled single-value updates (rows and time), called without numba's type dispatch.
-
-    ``Dispatcher.compile(signature)`` returns the compiled function itself; calling it
-    skips working out the argument types on every call (about 0.15 us of 0.5 us).
-    Looked up once per process: every stream (and every copy or unpickled one) shares them.
-    """
-    import numba
-
-    from rollmed import _kernels
-
-    array = numba.types.Array(numba.types.int64, 1, "C")
-    push = _kernels.stream_push.compile((array, numba.types.float64))
-    push_in_time = _kernels.stream_push_in_time.compile(
-        (array, array, numba.types.float64, numba.types.int64)
-    )
-    return push, push_in_time, _kernels.PushRefused
 
 
 class RollingMedian(Stream):
@@ -163,7 +150,7 @@ class RollingMedian(Stream):
                 "feed a new stream the values its window holds"
             )
         super()._start()
-        self._push, self._push_in_time, self._push_refused = _entry_points()
+        self._push, self._push_in_time, self._push_refused = single_value_kernels()
         for buffer in self._buffers:  # (a copy is taken while its original is in use)
             buffer[BUSY] = 0
         # The hot paths ask one question each: 1, values one at a time by rows or all; 2, in time.

@@ -10,6 +10,7 @@ its memory follows the readings inside the window.
 from __future__ import annotations
 
 import copy
+import functools
 from typing import Any, NoReturn
 
 import numpy as np
@@ -181,6 +182,26 @@ class Stream:
 # rollmed._kernels.STREAM_BUSY, the header slot that marks a stream's buffer busy (kept
 # here: importing the kernels imports numba).
 BUSY = 13
+
+
+@functools.cache
+def single_value_kernels() -> tuple[Any, Any, type[Exception]]:
+    """The compiled single-value updates (rows and time), called without numba's type dispatch.
+
+    ``Dispatcher.compile(signature)`` returns the compiled function itself; calling it
+    skips working out the argument types on every call (about 0.15 us of 0.5 us).
+    Looked up once per process: every stream (and every copy or unpickled one) shares them.
+    """
+    import numba
+
+    from rollmed import _kernels
+
+    array = numba.types.Array(numba.types.int64, 1, "C")
+    push = _kernels.stream_push.compile((array, numba.types.float64))
+    push_in_time = _kernels.stream_push_in_time.compile(
+        (array, array, numba.types.float64, numba.types.int64)
+    )
+    return push, push_in_time, _kernels.PushRefused
 
 
 def _rebuilt(name: str) -> bool:
