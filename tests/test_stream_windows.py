@@ -199,6 +199,20 @@ def test_time_zones_must_agree():
         stream.update([2.0], pd.to_datetime(["2024-01-02"]))
 
 
+@pytest.mark.parametrize("first_zone, then_zone", [("UTC", None), (None, "UTC"), ("Europe/Paris", None)])
+def test_time_zones_must_agree_one_reading_at_a_time(first_zone, then_zone):
+    # The readings after the first take the hot path, which checks the zone itself.
+    stream = rollmed.RollingMedian("1h")
+    start = pd.Timestamp("2024-01-01")
+    for minute in range(3):
+        stream.update(1.0, (start + pd.Timedelta(minutes=minute)).tz_localize(first_zone))
+    later = start + pd.Timedelta(minutes=5)
+    with pytest.raises(TypeError, match="time-zone"):
+        stream.update(2.0, later.tz_localize(then_zone))
+    assert stream.count == 3
+    assert stream.update(3.0, later.tz_localize(first_zone)) == 1.0
+
+
 def test_hampel_stream_lag():
     stream = rollmed.RollingHampel(7)
     assert stream.update([1.0, 2.0, 3.0]).size == 0  # each row waits for the 3 after it
