@@ -343,3 +343,23 @@ def test_a_stream_saved_with_another_buffer_layout_is_refused_not_misread():
     with pytest.raises(ValueError, match="keep their state differently"):
         object.__new__(rollmed.RollingMedian).__setstate__(state)  # what unpickling does
     assert pickle.loads(pickle.dumps(stream)).update(4.0) == 3.0
+
+
+def test_streams_load_on_first_use():
+    # A fresh interpreter: the stream modules stay unloaded until a stream is asked for,
+    # then every name of rollmed.__all__ resolves, and a misspelt one is an AttributeError.
+    script = (
+        "import sys, rollmed\n"
+        "assert 'rollmed._stream' not in sys.modules and 'rollmed._robust_stream' not in sys.modules\n"
+        "assert {'RollingMedian', 'RollingHampel'} <= set(dir(rollmed))\n"
+        "from rollmed import *\n"
+        "assert [getattr(rollmed, name).__name__ for name in rollmed.__all__] == rollmed.__all__\n"
+        "assert rollmed.RollingMedian(3).update([1.0, 2.0, 6.0])[-1] == 2.0\n"
+        "try:\n"
+        "    rollmed.RollingMedain\n"
+        "except AttributeError as error:\n"
+        "    assert 'RollingMedain' in str(error)\n"
+        "else:\n"
+        "    raise AssertionError('no AttributeError')\n"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True)
