@@ -2143,6 +2143,22 @@ class PushRefused(Exception):
     """A value-at-a-time kernel changed nothing: the caller must look at the stream first."""
 
 
+# A time stream's room, the one rule for the kernel below and the stream's Python side
+# (which calls the plain functions, ``.py_func``): room for the readings held and the new
+# ones twice over; a capacity of more than 8 times that (and more than the first, 8)
+# is given back, so that memory follows the readings the window holds.
+@_inline
+def time_room_needed(held, n_new):
+    """The positions a time stream's heaps and ring need for ``n_new`` more readings."""
+    return 2 * (held + n_new) + 1
+
+
+@_inline
+def far_more_room(capacity, need):
+    """Whether a time stream's ``capacity`` is far more than ``need``: it gives some back."""
+    return capacity > 8 * max(need, 8)
+
+
 @_one_value
 def stream_push(buffer, value):
     """Feed one value to the stream in ``buffer`` (a window of rows, or everything); its result.
@@ -2182,8 +2198,7 @@ def stream_push_in_time(buffer, times, value, tick):
     held = position - buffer[STREAM_LAST_START]
     if buffer[STREAM_BUSY] or (position > 0 and tick < times[(position - 1) & (times.size - 1)]):
         raise PushRefused()
-    # (the caller's _resize shrinks a capacity above 8 * max(2 * held + 3, 8): so does this)
-    if held + 2 > capacity or capacity > 8 * max(2 * held + 3, 8):
+    if held + 2 > capacity or far_more_room(capacity, time_room_needed(held, 1)):
         raise PushRefused()
     return _push_in_time(buffer, state, times, value, tick)
 

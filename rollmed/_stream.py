@@ -228,7 +228,7 @@ class RollingMedian(Stream):
                 capacity = max(cap_lo, _FIRST_CAPACITY)
                 while capacity < need:
                     capacity *= 2
-                while self._window.timed and capacity > 8 * max(need, _FIRST_CAPACITY):
+                while self._window.timed and _kernels.far_more_room.py_func(capacity, need):
                     capacity //= 2
                 if capacity == cap_lo:
                     continue
@@ -254,9 +254,9 @@ class RollingMedian(Stream):
             total = self._seen() + n_new
             if self._window.kind == "time" and self._ring is not None:
                 seen, last_start = (int(value) for value in _kernels.stream_held(self._buffers[0]))
-                # The readings held and every new one, twice over: room for as many again before
-                # the next look (a look costs a few microseconds; a value, a fraction of one).
-                need = 2 * (seen - last_start + n_new) + 1
+                # Room for as many readings again before the next look (a look costs a few
+                # microseconds; a value, a fraction of one).
+                need = _kernels.time_room_needed.py_func(seen - last_start, n_new)
             else:
                 need = {"rows": min(self._window.rows, total), "running": total, "time": width}[
                     self._window.kind
@@ -429,8 +429,9 @@ class RollingMedian(Stream):
             while first < n:
                 seen, last_start = (int(value) for value in _kernels.stream_held(self._buffers[0]))
                 stop = min(n, first + max(_PIECE, seen - last_start))
-                if self._ring.size > 8 * (seen - last_start + stop - first + 1):
-                    self._room = 0  # far more room than the window holds now: give some back
+                need = _kernels.time_room_needed.py_func(seen - last_start, stop - first)
+                if _kernels.far_more_room.py_func(self._ring.size, need):
+                    self._room = 0  # _make_room gives some back
                 else:
                     self._room = self._values_with_room()
                 self._make_room(stop - first)

@@ -199,6 +199,18 @@ def test_time_zones_must_agree():
         stream.update([2.0], pd.to_datetime(["2024-01-02"]))
 
 
+def test_a_burst_does_not_keep_its_memory_one_reading_at_a_time():
+    # The readings after the burst take the hot path: its kernel hands the stream back
+    # to give room back by the same rule as a chunk's.
+    stream = rollmed.RollingMedian("10s")
+    start = pd.Timestamp("2024")
+    stream.update(np.ones(20_000), start + pd.to_timedelta(np.arange(20_000), unit="us"))
+    burst = stream.nbytes
+    results = [stream.update(float(i), start + pd.Timedelta(seconds=60 + i)) for i in range(200)]
+    assert stream.nbytes < burst / 8
+    assert results[-1] == np.median(np.arange(190.0, 200.0))
+
+
 @pytest.mark.parametrize("first_zone, then_zone", [("UTC", None), (None, "UTC"), ("Europe/Paris", None)])
 def test_time_zones_must_agree_one_reading_at_a_time(first_zone, then_zone):
     # The readings after the first take the hot path, which checks the zone itself.
