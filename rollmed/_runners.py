@@ -152,11 +152,14 @@ def run_fixed(
         _fixed_by_networks(rows, offsets, min_count, statistic, network, tasks, out)
         _scaled(out, statistic)
     elif _on_heaps(statistic, exact, width):
+        balance = _kernels.LOOSE_BALANCE if expanding else _kernels.EXACT_BALANCE
 
         def run(readout, out, out_valid):
             def run_span(*span: int) -> None:
                 span = _kernels.Span(*span)
-                _kernels.rolling_rows(rows, valid, kernel_offsets, expanding, readout, out, out_valid, span)
+                _kernels.rolling_rows(
+                    rows, valid, kernel_offsets, expanding, balance, readout, out, out_valid, span
+                )
 
             _threads.run(tasks, run_span)
 
