@@ -175,18 +175,29 @@ def _emit_overload(out, out_valid, j, ok, low, high, fraction, rank, interpolati
 
 
 @_inline
+def quantile_rank(q, held):
+    """Where the quantile ``q`` of ``held`` sorted values falls: ``(rank, fraction)``.
+
+    The order statistic ``rank`` (from 0) and the fraction of the way to the next one,
+    pandas' and NumPy's rule, ``q * (held - 1)``; every path that reads a quantile asks here.
+    """
+    fractional_rank = q * max(held - 1, 0)
+    rank = int(fractional_rank)
+    return rank, fractional_rank - rank
+
+
+@_inline
 def _emit_order_statistics(readout, held, low, high, out, out_valid, j):
     """Write the quantile of ``held`` values whose order statistics at its rank are ``low``, ``high``."""
-    fractional_rank = readout.q * max(held - 1, 0)
-    rank = int(fractional_rank)
+    rank, fraction = quantile_rank(readout.q, held)
     ok = held > 0 and held >= readout.min_count
-    _emit(out, out_valid, j, ok, low, high, fractional_rank - rank, rank, readout.interpolation)
+    _emit(out, out_valid, j, ok, low, high, fraction, rank, readout.interpolation)
 
 
 @_inline
 def _low_count(q, held):
     """How many of ``held`` values lie at or below the quantile's lower order statistic."""
-    return int(q * (held - 1)) + 1
+    return quantile_rank(q, held)[0] + 1
 
 
 # =====================================================================================
@@ -647,7 +658,7 @@ def sort_windows(values, valid, offset, start, end, readout, buffer, out, out_va
                 buffer[i - 1] = above if swap else below
                 buffer[i] = below if swap else above
             held += 1
-        rank = int(readout.q * max(held - 1, 0))
+        rank = quantile_rank(readout.q, held)[0]
         low = buffer[rank]
         high = buffer[rank + 1] if rank + 1 < held else low
         _emit_order_statistics(readout, held, low, high, out, out_valid, j)
@@ -1184,7 +1195,7 @@ def _value_at(state, bit):
 
 @_no_refcount
 def block_quantiles(values, start, end, min_count, qs, state, low, high, counts):
-    """Order statistics ``r = int(q * (n - 1))`` and ``r + 1`` of each window for each ``q``.
+    """Order statistics ``r`` and ``r + 1`` of each window for each ``q`` (:func:`quantile_rank`).
 
     ``low[j, i]``, ``high[j, i]`` for ``q = qs[i]`` (``high`` is ``low`` where ``r = n - 1``),
     ``counts[j]`` the window's present values; nothing is written where there are fewer
@@ -1197,7 +1208,7 @@ def block_quantiles(values, start, end, min_count, qs, state, low, high, counts)
         if n == 0 or n < min_count:
             continue
         for iq in range(qs.size):
-            r = int(qs[iq] * (n - 1))
+            r = quantile_rank(qs[iq], n)[0]
             p = _seek(state, iq, r)
             low[j, iq] = _value_at(state, p)
             high[j, iq] = _value_at(state, _next_set(state.bits, p)) if r + 1 < n else low[j, iq]
@@ -1427,7 +1438,7 @@ def sorted_quantiles(values, start, end, min_count, qs, buffer, low, high, count
         if n == 0 or n < min_count:
             continue
         for iq in range(qs.size):
-            r = int(qs[iq] * (n - 1))
+            r = quantile_rank(qs[iq], n)[0]
             low[j, iq] = buffer[r]
             high[j, iq] = buffer[r + 1] if r + 1 < n else buffer[r]
 
@@ -1552,13 +1563,10 @@ def quantile_windows(values, start, end, statistic, work, width, out):
         held = work.counts[j]
         ok = held > 0 and held >= statistic.min_count
         for iq in range(qs.size):
-            fractional_rank = qs[iq] * max(held - 1, 0)
-            rank = int(fractional_rank)
+            rank, fraction = quantile_rank(qs[iq], held)
             interpolation = statistic.interpolations[iq]
             if ok:
-                out[j, iq] = _read_float(
-                    work.low[j, iq], work.high[j, iq], fractional_rank - rank, rank, interpolation
-                )
+                out[j, iq] = _read_float(work.low[j, iq], work.high[j, iq], fraction, rank, interpolation)
             else:
                 out[j, iq] = np.nan
 
@@ -1816,21 +1824,20 @@ def _network_kind_of_overload(marker):
 
 
 @_inline
-def _quantiles_by_network(values, out, first, stop, offset, marker, reads, scratch):
-    """The quantiles ``reads`` of the full windows ``first..stop - 1``, sorted by the network.
+def _quantiles_by_network(values, out, first, stop, offset, marker, qs, interpolations, scratch):
+    """The quantiles ``qs`` of the full windows ``first..stop - 1``, sorted by the network.
 
-    ``reads[i] = (rank, fraction, interpolation)`` of quantile ``i`` in a window of ``k``
-    values; ``scratch`` holds the sorted windows of a block of outputs at a time. Returns
-    the NaN count of :func:`_network_windows`.
+    Each read with its code of ``interpolations``; ``scratch`` holds the sorted windows of
+    a block of outputs at a time. Returns the NaN count of :func:`_network_windows`.
     """
     k = _window_size(marker)
     missing = 0
     for block in range(first, stop, scratch.shape[0]):
         m = min(scratch.shape[0], stop - block)
         missing += _network_windows(values[block + offset :], scratch, 0, m, 0, marker)
-        for iq in range(reads.shape[0]):
-            rank = int(reads[iq, 0])
-            fraction, interpolation = reads[iq, 1], int(reads[iq, 2])
+        for iq in range(qs.size):
+            rank, fraction = quantile_rank(qs[iq], k)
+            interpolation = interpolations[iq]
             above = min(rank + 1, k - 1)  # (the largest rank reads itself twice)
             for o in range(m):
                 low, high = scratch[o, rank], scratch[o, above]
@@ -1848,10 +1855,10 @@ def _count_nan(values, lo, hi):
 
 
 @_jit
-def network_rows(values, marker, offset, span, reads, out, todo):
+def network_rows(values, marker, offset, span, qs, interpolations, out, todo):
     """Windows of ``k`` values (``marker``) over rows of a 2-d float64 array by a network, one span.
 
-    ``out[row, o, :]`` gets the median, the MAD, both, or the quantiles ``reads`` (the
+    ``out[row, o, :]`` gets the median, the MAD, both, or the quantiles ``qs`` (the
     marker's kind; see :func:`_quantiles_by_network`) of the window
     ``values[row, o + offset : o + offset + k]``, where the window lies inside the row,
     holds no NaN and (for the MAD) has a finite median. The other results are flagged
@@ -1876,7 +1883,7 @@ def network_rows(values, marker, offset, span, reads, out, todo):
         # without NaN needs no separate search (which cost more than the k = 3 network).
         if _network_kind_of(marker) == NETWORK_SORT:
             missing = _quantiles_by_network(
-                row_values, row_out, full_start, full_stop, offset, marker, reads, scratch
+                row_values, row_out, full_start, full_stop, offset, marker, qs, interpolations, scratch
             )
         else:
             missing = _network_windows(row_values, row_out, full_start, full_stop, offset, marker)

@@ -197,17 +197,6 @@ def _network_kind(statistic: Statistic, exact: bool, offsets, expanding: bool, m
     return None
 
 
-def _network_reads(statistic: Statistic, width: int) -> np.ndarray:
-    """``(rank, fraction, interpolation)`` of each quantile in a full window of ``width`` values."""
-    if not isinstance(statistic, Quantiles) or statistic == MEDIAN:
-        return np.empty((0, 3))
-    reads = np.empty((statistic.n_outputs, 3))
-    for i, (q, interpolation) in enumerate(zip(statistic.qs, statistic.interpolations, strict=True)):
-        fractional_rank = q * (width - 1)  # as rollmed._kernels.quantile_windows reads them
-        reads[i] = (int(fractional_rank), fractional_rank - int(fractional_rank), interpolation)
-    return reads
-
-
 def _fixed_by_networks(rows, offsets, min_count, statistic, kind, tasks, out) -> None:
     """The windows by networks; those they leave (cut short, with a NaN, an infinite median) by the rest."""
     from rollmed import _kernels
@@ -215,14 +204,16 @@ def _fixed_by_networks(rows, offsets, min_count, statistic, kind, tasks, out) ->
     start_offset, end_offset, _ = offsets
     width = end_offset - start_offset
     marker = _kernels.network_marker(width, kind)
-    reads = _network_reads(statistic, width)
+    robust = _robust(statistic, min_count)  # (its quantiles: the sorting network reads them)
     left_by_span: list[tuple[np.ndarray, np.ndarray]] = []  # (rows, results) the networks leave
 
     def run_span(*span: int) -> None:
         row_start, row_stop, first, last = span
         # Each span flags its own results to redo: a flag a result would cost an eighth of the output.
         todo = np.zeros((row_stop - row_start, last - first), np.bool_)
-        _kernels.network_rows(rows, marker, start_offset, _kernels.Span(*span), reads, out, todo)
+        _kernels.network_rows(
+            rows, marker, start_offset, _kernels.Span(*span), robust.qs, robust.interpolations, out, todo
+        )
         where_rows, where_results = np.nonzero(todo)
         if where_rows.size:
             left_by_span.append((where_rows + row_start, where_results + first))  # (one call: thread safe)
