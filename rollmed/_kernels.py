@@ -2128,6 +2128,7 @@ def time_window_bounds(index, window_size, left_closed, right_closed, center, se
                 else:
                     seg_end[0] = j
                     break
+        first = 0  # the previous window's start: each window starts at or after it
         for i in range(1, m):
             if center:
                 end_bound = times[i] + sign * half
@@ -2138,11 +2139,9 @@ def time_window_bounds(index, window_size, left_closed, right_closed, center, se
             if left_closed:
                 start_bound -= sign
             # The first time inside the window, at or after the previous start.
-            seg_start[i] = i
-            for j in range(seg_start[i - 1], i):
-                if (times[j] - start_bound) * sign > 0:
-                    seg_start[i] = j
-                    break
+            while first < i and (times[first] - start_bound) * sign <= 0:
+                first += 1
+            seg_start[i] = first
             if center:
                 seg_end[i] = m
                 for j in range(seg_end[i - 1], m):
@@ -2161,8 +2160,9 @@ def time_window_bounds(index, window_size, left_closed, right_closed, center, se
                 seg_end[i] = seg_end[i - 1]
             if not right_closed and not center:
                 seg_end[i] -= 1
-        seg_start += offset
-        seg_end += offset
+        if offset:  # (the first segment, or the whole series, is in place: no pass over it)
+            seg_start += offset
+            seg_end += offset
     return True
 
 
