@@ -228,17 +228,39 @@ def _umask() -> int:
     return mask
 
 
+# Stop signals held off: how deep the held blocks go, and the signals that arrived in
+# them. The mask below is the main thread's own: the kernel may hand the signal to
+# another thread (numba's, a reader's), and Python then runs the handler in the main
+# thread inside the block; the handler (rollmed._stopping) asks `signals_held_off` and
+# leaves the signal here instead, to be raised again once the block is left.
+_held_depth = 0
+_held_signals: list[int] = []
+
+
+def signals_held_off(signum: int) -> bool:
+    """Whether a stop signal arrived inside a held block: kept, and raised again when it ends."""
+    if _held_depth:
+        _held_signals.append(signum)
+    return _held_depth > 0
+
+
 @contextlib.contextmanager
 def _signals_held() -> Iterator[None]:
     """Hold off the stop signals: a signal arrives once the block is left, not inside it."""
-    if not hasattr(signal, "pthread_sigmask"):
-        yield
-        return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    global _held_depth
+    masked = hasattr(signal, "pthread_sigmask")
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS) if masked else None
+    _held_depth += 1
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        _held_depth -= 1
+        if masked:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        if not _held_depth and _held_signals:
+            signum = _held_signals[0]
+            _held_signals.clear()
+            signal.raise_signal(signum)
 
 
 @contextlib.contextmanager

@@ -14,7 +14,7 @@ import sys
 import threading
 from collections.abc import Iterator
 
-from rollmed._files import FAILURE, STOP_SIGNALS
+from rollmed._files import FAILURE, STOP_SIGNALS, signals_held_off
 
 PROG = "rollmed"
 
@@ -44,6 +44,8 @@ def stop_signals_interrupt() -> Iterator[None]:
         return
 
     def stop(signum: int, frame: object) -> None:
+        if signals_held_off(signum):  # (raised again where the held block ends)
+            return
         for number in STOP_SIGNALS:
             signal.signal(number, signal.SIG_IGN)
         raise _Stopped(signum)

@@ -520,3 +520,32 @@ def test_a_stop_signal_leaves_no_file(tmp_path, slow_file, signum, chunksize):
     name = "interrupted" if signum == signal.SIGINT else f"stopped by {signal.Signals(signum).name}"
     assert (process.returncode, out, err) == (128 + signum, b"", f"rollmed: {name}\n".encode())
     assert _listing(tmp_path) == ["big.csv"]  # no output, no temporary file
+
+
+def test_a_stop_signal_taken_by_another_thread_waits_for_the_held_block(tmp_path):
+    # The mask holds the signal off in the main thread only: sent to another thread, its
+    # handler still runs in the main thread. Before the fix, it could run inside
+    # tempfile.mkstemp, once the file was made but before its name was known, and the
+    # file was left behind (a flake of test_a_stop_signal_leaves_no_file on the CI).
+    import threading
+
+    from rollmed import _files, _stopping
+
+    if threading.current_thread() is not threading.main_thread():
+        pytest.skip("signal handlers are the main thread's")  # (the signal would end the run)
+    # The other thread starts before the block (as numba's do), so the mask is not its own.
+    go = threading.Event()
+    other = threading.Thread(target=lambda: go.wait() and signal.raise_signal(signal.SIGTERM))
+    other.start()
+    reached_the_end = False
+    with pytest.raises(KeyboardInterrupt), _stopping.stop_signals_interrupt():
+        with _files._atomic_file(tmp_path / "out.csv") as name:
+            with _files._signals_held():
+                go.set()
+                other.join()
+                for _ in range(10_000):  # bytecodes at which the handler would run
+                    pass
+                reached_the_end = True
+            Path(name).write_text("never complete\n")
+    assert reached_the_end
+    assert os.listdir(tmp_path) == []
