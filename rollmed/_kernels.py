@@ -690,23 +690,24 @@ def _run_windows(sort_afresh, values, valid, start, end, readout, buffer, state,
 # Counts below a value are popcounts of a prefix of the bitset.
 #
 # Sorting is the cost (a radix sort of packed keys; numba has no SIMD sort), so the
-# heaps stay faster for one order statistic below windows of a few thousand values.
-# Windows of a few dozen values use a sorted array (quantiles, MAD) or count directly
-# (rank) instead. Measured on 1e6 normal values, one thread (see benchmarks/).
+# heaps stay faster for one order statistic below windows of a few thousand values;
+# several quantiles share one block state (two cost what two heap passes cost, three
+# 0.7x three passes, k = 150 to 1001). Windows of up to about a hundred values use a
+# sorted array (quantiles, MAD) or count directly (rank) instead. Measured on 1e6
+# normal values, one thread (see benchmarks/).
 
 # The smallest block: below it, each pair's merge and refill dominate.
 _MIN_BLOCK = 256
-# Windows up to this width keep a sorted array (quantiles, MAD) ...
-SORTED_ARRAY_MAX = 24
+# Windows up to this width keep a sorted array (quantiles, MAD): the two meet near 128
+# values (three quantiles of 1e6 values at k = 96: 81 ms against 93 ms; at 128: 94 ms
+# against 91 ms; the MAD alike) ...
+SORTED_ARRAY_MAX = 128
 # ... and up to this width rank by counting the window directly.
 RANK_SCAN_MAX = 48
 # ... or, for windows sliding one row at a time, up to this width (section 5, sliding_rank).
 RANK_SLIDING_MAX = 256
 # (for runs of at least this many such windows)
 SLIDING_RUN_MIN = 8
-# Several quantiles of windows from here up share one block state; below, the heaps
-# run once per quantile (three passes of the heaps cost less than one of the blocks).
-SEVERAL_QUANTILES_MIN = 500
 
 # Slots of BlockState.header.
 _B_PAIR = 0  # t of the pair of blocks [t * b, (t + 2) * b) loaded, -2 when none
@@ -1398,29 +1399,84 @@ def scan_rank(values, start, end, statistic, out):
 
 
 @_inline
+def _count_below(buffer, count, x):
+    """How many of ``buffer[:count]`` lie below ``x``: one pass without branches, which LLVM vectorises."""
+    below = 0
+    for i in range(count):
+        below += buffer[i] < x
+    return below
+
+
+@_inline
+def _count_not_above(buffer, count, x):
+    """How many of ``buffer[:count]`` lie at or below ``x``."""
+    not_above = 0
+    for i in range(count):
+        not_above += buffer[i] <= x
+    return not_above
+
+
+@_inline
+def _sorted_remove(buffer, count, x):
+    """Take one of the values equal to ``x`` out of ``buffer[:count]`` (a NaN: nothing); the new count.
+
+    +0 and -0 are equal: either sign goes, the first in the buffer.
+    """
+    if x != x:
+        return count
+    for i in range(_count_below(buffer, count, x), count - 1):
+        buffer[i] = buffer[i + 1]
+    return count - 1
+
+
+@_inline
+def _sorted_insert(buffer, count, x):
+    """Put ``x`` into ``buffer[:count]``, after the values equal to it (a NaN: nothing); the new count."""
+    if x != x:
+        return count
+    place = _count_not_above(buffer, count, x)
+    for i in range(count, place, -1):
+        buffer[i] = buffer[i - 1]
+    buffer[place] = x
+    return count + 1
+
+
+@_inline
+def _sorted_replace(buffer, count, out_value, in_value):
+    """``_sorted_insert(_sorted_remove(...))`` with one shift: only the values between the two places move."""
+    if out_value != out_value or in_value != in_value:
+        return _sorted_insert(buffer, _sorted_remove(buffer, count, out_value), in_value)
+    out_place = _count_below(buffer, count, out_value)
+    in_place = _count_not_above(buffer, count, in_value)  # before out_value leaves
+    if out_place < in_place:  # the values between move down a place
+        for i in range(out_place, in_place - 1):
+            buffer[i] = buffer[i + 1]
+        buffer[in_place - 1] = in_value
+    else:  # ... or up
+        for i in range(out_place, in_place, -1):
+            buffer[i] = buffer[i - 1]
+        buffer[in_place] = in_value
+    return count
+
+
+@_inline
 def _sorted_slide(values, buffer, s, e, lo, hi, count):
-    """Move the sorted values ``buffer[:count]`` of ``[lo, hi)`` to those of ``[s, e)``; their count."""
+    """Move the sorted values ``buffer[:count]`` of ``[lo, hi)`` to those of ``[s, e)``; their count.
+
+    Each value that leaves is paired with one that enters (one of each per step in a
+    sliding window); the rest leave or enter alone.
+    """
     if s >= hi:  # nothing in common: start afresh
         lo = hi = s
         count = 0
+    while lo < s and hi < e:
+        count = _sorted_replace(buffer, count, values[lo], values[hi])
+        lo += 1
+        hi += 1
     for p in range(lo, s):
-        x = values[p]
-        if x == x:  # any one of the values equal to x goes (+0 and -0 are equal: either sign)
-            i = 0
-            while buffer[i] < x:
-                i += 1
-            for k in range(i, count - 1):
-                buffer[k] = buffer[k + 1]
-            count -= 1
+        count = _sorted_remove(buffer, count, values[p])
     for p in range(max(s, hi), e):
-        x = values[p]
-        if x == x:
-            i = count
-            while i > 0 and buffer[i - 1] > x:
-                buffer[i] = buffer[i - 1]
-                i -= 1
-            buffer[i] = x
-            count += 1
+        count = _sorted_insert(buffer, count, values[p])
     return count
 
 
@@ -1692,7 +1748,7 @@ NETWORK_MEDIAN_AND_MAD = 2
 NETWORK_SORT = 3
 # The widest window whose several quantiles a sorting network takes: a full sort of 16
 # values is 63 compare-exchanges; three quantiles of 1e6 values at k = 11 take 14 ms
-# one thread, against 44 ms for one quantile on the heaps and 77 ms on the sorted array.
+# one thread, against 44 ms for one quantile on the heaps and 39 ms on the sorted array.
 SORT_NETWORK_MAX = 16
 
 

@@ -92,20 +92,13 @@ def _robust(statistic: Statistic, min_count: int):
     )
 
 
-def _on_heaps(statistic: Statistic, exact: bool, width: int) -> bool:
-    """Whether the double heap answers ``statistic`` (once a quantile) rather than the order-statistic window.
+def _on_heaps(statistic: Statistic, exact: bool) -> bool:
+    """Whether the double heap answers ``statistic`` rather than the order-statistic window.
 
-    The heaps answer one quantile, exact integers too; several quantiles of windows
-    between a sorted array's and the block state's best sizes run faster as one heap
-    pass per quantile (measured: see rollmed._kernels, section 5).
+    The heaps answer one quantile, and exact integers; several quantiles of floats share
+    one sorted array or block state (measured: see rollmed._kernels, section 5).
     """
-    from rollmed import _kernels
-
-    if not isinstance(statistic, Quantiles):
-        return False
-    if exact or statistic.n_outputs == 1:
-        return True
-    return _kernels.SORTED_ARRAY_MAX < width < _kernels.SEVERAL_QUANTILES_MIN
+    return isinstance(statistic, Quantiles) and (exact or statistic.n_outputs == 1)
 
 
 def _scaled(out: np.ndarray, statistic: Statistic) -> np.ndarray:
@@ -151,7 +144,7 @@ def run_fixed(
     if network is not None:
         _fixed_by_networks(rows, offsets, min_count, statistic, network, tasks, out)
         _scaled(out, statistic)
-    elif _on_heaps(statistic, exact, width):
+    elif _on_heaps(statistic, exact):
         balance = _kernels.LOOSE_BALANCE if expanding else _kernels.EXACT_BALANCE
 
         def run(readout, out, out_valid):
@@ -269,7 +262,7 @@ def run_bounds(
         end = np.ascontiguousarray(end, dtype=np.int64)
         tasks = spans(1, n_out, int(np.max(end - start)))
 
-        if _on_heaps(statistic, exact, int(np.max(end - start))):
+        if _on_heaps(statistic, exact):
 
             def run(readout, out, out_valid):
                 def run_span(_row_start: int, _row_stop: int, first: int, last: int) -> None:

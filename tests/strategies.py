@@ -10,7 +10,7 @@ INT64_MIN, INT64_MAX = np.iinfo(np.int64).min, np.iinfo(np.int64).max
 # use, seconds apiece for the median, the MAD and the two together: compiling all of them
 # would take most of the suite's time. Properties draw those widths from these, on both
 # sides of each switch between paths (sorting afresh up to 7 values, the networks up to
-# 32, the sorted array up to 24) and the widths the notebooks use.
+# 32) and the widths the notebooks use.
 NETWORK_WIDTHS = (2, 3, 4, 5, 6, 7, 8, 9, 11, 15, 21, 24, 25, 31, 32)
 
 

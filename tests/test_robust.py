@@ -292,6 +292,31 @@ def test_several_quantiles_on_both_sides_of_the_sorting_network(window):
         np.testing.assert_array_equal(lower[:, position], expected, err_msg=str(q))
 
 
+@pytest.mark.parametrize("window", [128, 129])
+def test_quantiles_and_mad_on_both_sides_of_the_sorted_array(window):
+    # Windows of up to SORTED_ARRAY_MAX (128) values keep a sorted array, wider ones the
+    # block state. A centred window mixes windows that slide with ones that shrink at the
+    # row's ends; a step makes every window start afresh.
+    rng = np.random.default_rng(window)
+    values = rng.choice([0.0, -0.0, 1.0, 2.5, -np.inf, np.inf, np.nan, 1e308, -1e308], 2600)
+    values = values + rng.integers(0, 3, 2600)
+    values[1500:1700] = np.nan
+    series = pd.Series(values)
+    qs = [0.0, 0.1, 0.5, 0.75, 1.0]
+    for kind in ({}, {"center": True}, {"step": 3}, {"center": True, "closed": "neither"}):
+        start, end, _ = pandas_bounds(series, window, min_periods=2, **kind)
+        together = series.rollmed.window(window, 2, q=qs, **kind)
+        for position, q in enumerate(qs):
+            expected = reference.rolling_over_bounds(
+                values, start, end, 2, lambda w, _, q=q: reference.quantile_of(w, q, "linear")
+            )
+            result = together.iloc[:, position].to_numpy()
+            np.testing.assert_array_equal(result, expected, err_msg=f"{kind} {q}")
+        mad = series.rollmed.mad(window, 2, **kind).to_numpy()
+        expected = reference_mad(series, window, min_periods=2, **kind)
+        np.testing.assert_array_equal(mad, expected, err_msg=str(kind))
+
+
 @given(data=st.data(), values=hnp.arrays(np.int64, st.integers(0, 80), elements=int64_values))
 def test_several_exact_integer_quantiles(data, values):
     window = data.draw(st.integers(1, len(values) + 2))
