@@ -957,16 +957,118 @@ def _radix_sort(keys, buffer, n, low, histogram):
             keys[i] = buffer[i]
 
 
+@_inline
+def _before(x, y):
+    """Whether ``x`` sorts before ``y``: by value, -0 before +0 (as the radix keys order them)."""
+    return x < y or (x == y and _bits_of(x) < _bits_of(y))
+
+
+# Most blocks are sorted by buckets: one bucket per value, evenly over the range of a
+# sample of the block (_SAMPLE values, without the _SAMPLE_TRIM least and greatest,
+# widened by half its width each way), values beyond it in the first or last bucket; one
+# insertion pass then orders the few values that share a bucket. Twice as fast as the
+# radix sort on smooth data (normal, uniform, random walks), outliers and spikes
+# included; values crowded into a few buckets (spread over many orders of magnitude)
+# make the insertion pass long, and past this many moves per value the radix sort
+# takes over.
+_BUCKET_MOVES = 4
+_SAMPLE = 32
+_SAMPLE_TRIM = 3
+
+
+@_no_refcount
+def _sort_by_buckets(values, first, stop, base, sorted_values, offsets, buckets, starts):
+    """Sort the non-NaN ``values[first:stop]`` into ``sorted_values``, their offsets from ``base`` along.
+
+    Returns their count: sorted by value, -0 before +0 (as the radix keys order them),
+    equal values by offset; or -1, nothing promised, where buckets cannot sort them
+    (see _BUCKET_MOVES).
+    """
+    count = 0
+    for p in range(first, stop):
+        count += values[p] == values[p]
+    if count < 2:
+        return -1  # nothing to order (and no sample to read in an empty block)
+    # The sample, sorted in the first places of sorted_values (the scatter overwrites them).
+    sampled = 0
+    for i in range(_SAMPLE):
+        x = values[first + i * (stop - first) // _SAMPLE]
+        if np.abs(x) < np.inf:
+            j = sampled
+            while j > 0 and sorted_values[j - 1] > x:
+                sorted_values[j] = sorted_values[j - 1]
+                j -= 1
+            sorted_values[j] = x
+            sampled += 1
+    if sampled < 2 * _SAMPLE_TRIM + 2:
+        return -1  # too few finite values to place the buckets
+    low, high = sorted_values[_SAMPLE_TRIM], sorted_values[sampled - 1 - _SAMPLE_TRIM]
+    if not high > low:
+        return -1  # the sample's values mostly equal
+    least = low - (high - low) / 2
+    scale = (count - 1) / ((high - low) * 2)
+    if not 0 < scale < np.inf:
+        return -1  # a range past the largest float, or so small that the scale is
+    last = count - 1.0
+    starts[:count] = 0
+    # A bucket is monotone in the value (a subtraction and a product by a positive
+    # number round monotonically, and so does clipping).
+    for p in range(first, stop):
+        x = values[p]
+        if x == x:
+            bucket = int(min(max((x - least) * scale, 0.0), last))
+            buckets[p - base] = bucket
+            starts[bucket] += 1
+        else:
+            buckets[p - base] = -1
+    total = 0
+    for bucket in range(count):
+        size = starts[bucket]
+        starts[bucket] = total
+        total += size
+    for p in range(first, stop):
+        bucket = buckets[p - base]
+        if bucket >= 0:
+            i = starts[bucket]
+            starts[bucket] = i + 1
+            sorted_values[i] = values[p]
+            offsets[i] = p - base
+    moves = 0
+    for i in range(1, count):
+        x = sorted_values[i]
+        if _before(x, sorted_values[i - 1]):
+            offset = offsets[i]
+            j = i - 1
+            while j >= 0 and _before(x, sorted_values[j]):
+                sorted_values[j + 1] = sorted_values[j]
+                offsets[j + 1] = offsets[j]
+                j -= 1
+            sorted_values[j + 1] = x
+            offsets[j + 1] = offset
+            moves += i - 1 - j
+            if moves > _BUCKET_MOVES * count:
+                return -1
+    return count
+
+
 @_no_refcount
 def _sort_block(values, state, t, row):
     """Gather block ``t``'s non-NaN values into row ``row`` of the sorted arrays, sorted; their count.
 
-    If the insertion pass after the radix sort has to move too much (many values within
+    By buckets where they sort it (:func:`_sort_by_buckets`), else by a radix sort; if
+    the insertion pass after the radix sort has to move too much (many values within
     2**-36 of each other), the block is sorted again by comparisons.
     """
     b = state.header[_B_BLOCK]
     base = t * b
     stop = min(base + b, values.size)
+    sorted_values = state.sorted_values[row]
+    offsets = state.sorted_offsets[row]
+    count = _sort_by_buckets(
+        values, max(base, 0), stop, base, sorted_values, offsets, state.keys[0], state.keys[1]
+    )
+    if count >= 0:
+        return count
     low = _KEY_LOW
     while (1 << low) < b:
         low += 1
@@ -982,8 +1084,6 @@ def _sort_block(values, state, t, row):
     if count == 0:
         return 0
     _radix_sort(keys, state.keys[1], count, low, state.histogram)
-    sorted_values = state.sorted_values[row]
-    offsets = state.sorted_offsets[row]
     for i in range(count):
         offset = keys[i] & low_mask
         sorted_values[i] = values[base + offset]

@@ -456,3 +456,59 @@ def test_bottlenecks_own_sweep_with_rollmed_substituted(name):
                     )
                     np.testing.assert_array_almost_equal(actual, desired, 5, context)
                     assert actual.dtype == desired.dtype, context
+
+
+def _block_cases():
+    rng = np.random.default_rng(7)
+    normal = rng.standard_normal(1000)
+    spiky = normal.copy()
+    spiky[::100] = 1e12
+    signed = rng.choice([0.0, -0.0, 1.0, -1.0, np.nan, np.inf, -np.inf], 1000)
+    sprinkled = np.where(rng.random(1000) < 0.05, signed, normal)
+    return {
+        # sorted by buckets
+        "normal": (normal, True),
+        "uniform": (rng.random(1000), True),
+        "random walk": (np.cumsum(normal), True),
+        "few values": (rng.integers(0, 10, 1000).astype(float), True),
+        "normal with NaN, infinities and zeros of both signs": (sprinkled, True),
+        "a spike 1e12 times the rest": (spiky, True),
+        "the largest floats of both signs": (np.r_[1.7e308, -1.7e308, normal[:998]], True),
+        # by the radix sort
+        "many orders of magnitude": (np.exp(30 * normal), False),
+        "a range too small to scale": (normal * 5e-324, False),
+        "one value": (np.full(1000, 2.5), False),
+        "infinities only": (rng.choice([np.inf, -np.inf, np.nan], 1000), False),
+        "many zeros of both signs": (signed, False),
+    }
+
+
+@pytest.mark.parametrize("case", list(_block_cases()))
+def test_a_block_sorts_by_value_negative_zero_first_then_by_offset(case):
+    # The block window's order (section 5), whichever sort serves a block: the buckets,
+    # or the radix sort where they give up (its own fallback, a comparison sort for
+    # values within 2**-36 of each other, orders by value only: the denormals here).
+    from rollmed import _kernels
+
+    values, by_buckets = _block_cases()[case]
+    state = _kernels.block_state(len(values), 1)
+    count = _kernels._sort_block(values, state, 0, 0)
+    offsets = np.flatnonzero(~np.isnan(values))
+    present = values[offsets]
+    order = np.lexsort((offsets, ~np.signbit(present), present))
+    assert count == len(present)
+    np.testing.assert_array_equal(state.sorted_values[0, :count], present[order])
+    if "too small" not in case:  # (the comparison sort)
+        np.testing.assert_array_equal(state.sorted_offsets[0, :count], offsets[order])
+        assert (np.signbit(state.sorted_values[0, :count]) == np.signbit(present[order])).all()
+    buckets = _kernels._sort_by_buckets(
+        values,
+        0,
+        len(values),
+        0,
+        state.sorted_values[1],
+        state.sorted_offsets[1],
+        state.keys[0],
+        state.keys[1],
+    )
+    assert buckets == (count if by_buckets else -1)
