@@ -1546,8 +1546,10 @@ def _sorted_replace(buffer, count, out_value, in_value):
     """``_sorted_insert(_sorted_remove(...))`` with one shift: only the values between the two places move."""
     if out_value != out_value or in_value != in_value:
         return _sorted_insert(buffer, _sorted_remove(buffer, count, out_value), in_value)
-    out_place = _count_below(buffer, count, out_value)
-    in_place = _count_not_above(buffer, count, in_value)  # before out_value leaves
+    out_place = in_place = 0  # one pass counts both (in_place before out_value leaves)
+    for i in range(count):
+        out_place += buffer[i] < out_value
+        in_place += buffer[i] <= in_value
     if out_place < in_place:  # the values between move down a place
         for i in range(out_place, in_place - 1):
             buffer[i] = buffer[i + 1]
