@@ -692,9 +692,9 @@ def _run_windows(sort_afresh, values, valid, start, end, readout, buffer, state,
 # Sorting is the cost (a radix sort of packed keys; numba has no SIMD sort), so the
 # heaps stay faster for one order statistic below windows of a few thousand values;
 # several quantiles share one block state (two cost what two heap passes cost, three
-# 0.7x three passes, k = 150 to 1001). Windows of up to about a hundred values use a
-# sorted array (quantiles, MAD) or count directly (rank) instead. Measured on 1e6
-# normal values, one thread (see benchmarks/).
+# 0.7x three passes, k = 150 to 1001). Windows of up to 128 values (quantiles, MAD)
+# use a sorted array, and ranks of up to 48 or 256 count directly, instead. Measured
+# on 1e6 normal values, one thread (see benchmarks/).
 
 # The smallest block: below it, each pair's merge and refill dominate.
 _MIN_BLOCK = 256
