@@ -963,6 +963,31 @@ def _before(x, y):
     return x < y or (x == y and _bits_of(x) < _bits_of(y))
 
 
+@_inline
+def _insertion_pass(sorted_values, offsets, count, max_moves):
+    """Finish sorting the nearly sorted ``sorted_values[:count]`` (offsets along) in :func:`_before`'s order.
+
+    False, the values left in no particular order, as soon as that takes more than
+    ``max_moves`` moves: the caller sorts them another way.
+    """
+    moves = 0
+    for i in range(1, count):
+        x = sorted_values[i]
+        if _before(x, sorted_values[i - 1]):
+            offset = offsets[i]
+            j = i - 1
+            while j >= 0 and _before(x, sorted_values[j]):
+                sorted_values[j + 1] = sorted_values[j]
+                offsets[j + 1] = offsets[j]
+                j -= 1
+            sorted_values[j + 1] = x
+            offsets[j + 1] = offset
+            moves += i - 1 - j
+            if moves > max_moves:
+                return False
+    return True
+
+
 # Most blocks are sorted by buckets: one bucket per value, evenly over the range of a
 # sample of the block (_SAMPLE values, without the _SAMPLE_TRIM least and greatest,
 # widened by half its width each way), values beyond it in the first or last bucket; one
@@ -1033,22 +1058,7 @@ def _sort_by_buckets(values, first, stop, base, sorted_values, offsets, buckets,
             starts[bucket] = i + 1
             sorted_values[i] = values[p]
             offsets[i] = p - base
-    moves = 0
-    for i in range(1, count):
-        x = sorted_values[i]
-        if _before(x, sorted_values[i - 1]):
-            offset = offsets[i]
-            j = i - 1
-            while j >= 0 and _before(x, sorted_values[j]):
-                sorted_values[j + 1] = sorted_values[j]
-                offsets[j + 1] = offsets[j]
-                j -= 1
-            sorted_values[j + 1] = x
-            offsets[j + 1] = offset
-            moves += i - 1 - j
-            if moves > _BUCKET_MOVES * count:
-                return -1
-    return count
+    return count if _insertion_pass(sorted_values, offsets, count, _BUCKET_MOVES * count) else -1
 
 
 @_no_refcount
@@ -1088,22 +1098,8 @@ def _sort_block(values, state, t, row):
         offset = keys[i] & low_mask
         sorted_values[i] = values[base + offset]
         offsets[i] = offset
-    moves = 0
-    for i in range(1, count):
-        x = sorted_values[i]
-        if x < sorted_values[i - 1]:
-            offset = offsets[i]
-            j = i - 1
-            while j >= 0 and sorted_values[j] > x:
-                sorted_values[j + 1] = sorted_values[j]
-                offsets[j + 1] = offsets[j]
-                j -= 1
-                moves += 1
-            sorted_values[j + 1] = x
-            offsets[j + 1] = offset
-            if moves > 4 * count + 64:
-                _quicksort(sorted_values, offsets, count, state.stack)
-                break
+    if not _insertion_pass(sorted_values, offsets, count, 4 * count + 64):
+        _quicksort(sorted_values, offsets, count, state.stack)
     return count
 
 
