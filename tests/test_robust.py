@@ -292,9 +292,9 @@ def test_several_quantiles_on_both_sides_of_the_sorting_network(window):
         np.testing.assert_array_equal(lower[:, position], expected, err_msg=str(q))
 
 
-@pytest.mark.parametrize("window", [128, 129])
+@pytest.mark.parametrize("window", [256, 257])
 def test_quantiles_and_mad_on_both_sides_of_the_sorted_array(window):
-    # Windows of up to SORTED_ARRAY_MAX (128) values keep a sorted array, wider ones the
+    # Windows of up to SORTED_ARRAY_MAX (256) values keep a sorted array, wider ones the
     # block state. A centred window mixes windows that slide with ones that shrink at the
     # row's ends; a step makes every window start afresh.
     rng = np.random.default_rng(window)
