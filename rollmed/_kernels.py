@@ -1501,7 +1501,8 @@ def _move_within(typingctx, array, destination, source, count):
     """``array[destination:destination + count] = array[source:source + count]``, overlapping or not.
 
     LLVM's memmove: 1.3-1.7x faster than an element loop for the sorted array's shifts
-    (three quantiles at k = 32 to 128), which LLVM neither vectorises nor turns into one.
+    (three quantiles at k = 32 to 128). numba wraps each index of such a loop as Python
+    wraps a negative one, so LLVM compiles it to one scalar move at a time.
     """
 
     def codegen(context, builder, signature, args):
