@@ -1504,6 +1504,8 @@ def _move_within(typingctx, array, destination, source, count):
     (three quantiles at k = 32 to 128). numba wraps each index of such a loop as Python
     wraps a negative one, so LLVM compiles it to one scalar move at a time.
     """
+    if not (isinstance(array, types.Array) and array.ndim == 1 and array.layout == "C"):
+        return None  # (moves bytes: only a contiguous vector's items lie count after count)
 
     def codegen(context, builder, signature, args):
         data = context.make_array(signature.args[0])(context, builder, args[0]).data
