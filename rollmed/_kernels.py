@@ -1598,22 +1598,35 @@ def _sorted_slide(values, buffer, s, e, lo, hi, count):
 
 
 @_no_refcount
-def sorted_quantiles(values, start, end, min_count, qs, buffer, low, high, counts):
-    """:func:`block_quantiles` on a sorted array."""
+def sorted_quantiles(values, start, end, statistic, work, out):
+    """The QUANTILES of each window on a sorted array, read as section 2 reads them into ``out[j, :]``.
+
+    Read in the same pass, not from a block of order statistics afterwards, and each
+    quantile's rank worked out again only when the count of values changes: 7-14% of the
+    time of three quantiles (1e6 values, one thread, k = 32 to 256; k = 101: 84 -> 75 ms).
+    """
+    qs, buffer, ranks, fractions = statistic.qs, work.buffer, work.ranks, work.fractions
     lo = hi = count = 0
+    ranked = -1  # the count of values ``ranks`` and ``fractions`` are for
     for j in range(start.size):
         s, e = start[j], end[j]
         n = 0
         if e > s:
             count = _sorted_slide(values, buffer, s, e, lo, hi, count)
             lo, hi, n = s, e, count
-        counts[j] = n
-        if n == 0 or n < min_count:
+        if n == 0 or n < statistic.min_count:
+            for iq in range(qs.size):
+                out[j, iq] = np.nan
             continue
+        if n != ranked:
+            for iq in range(qs.size):
+                ranks[iq], fractions[iq] = quantile_rank(qs[iq], n)
+            ranked = n
         for iq in range(qs.size):
-            r = quantile_rank(qs[iq], n)[0]
-            low[j, iq] = buffer[r]
-            high[j, iq] = buffer[r + 1] if r + 1 < n else buffer[r]
+            r = ranks[iq]
+            low = buffer[r]
+            high = buffer[r + 1] if r + 1 < n else low
+            out[j, iq] = _read_float(low, high, fractions[iq], r, statistic.interpolations[iq])
 
 
 @_no_refcount
@@ -1664,6 +1677,8 @@ class RobustWork(NamedTuple):
     low: np.ndarray  # (_BOUNDS_BLOCK, quantiles): the lower order statistics of a block of windows
     high: np.ndarray  # ... and the higher ones
     counts: np.ndarray  # (_BOUNDS_BLOCK,): each window's present values
+    ranks: np.ndarray  # (quantiles,): each quantile's rank among the sorted array's values ...
+    fractions: np.ndarray  # ... and its fraction of the way to the next (quantile_rank)
 
 
 @_jit
@@ -1678,6 +1693,8 @@ def robust_work(width, statistic):
         np.empty((_BOUNDS_BLOCK, max(n_q, 1)), np.float64),
         np.empty((_BOUNDS_BLOCK, max(n_q, 1)), np.float64),
         np.empty(_BOUNDS_BLOCK, np.int64),
+        np.empty(max(n_q, 1), np.int64),
+        np.empty(max(n_q, 1), np.float64),
     )
 
 
@@ -1725,21 +1742,18 @@ def quantile_windows(values, start, end, statistic, work, width, out):
     """The QUANTILES of windows ``[start[j], end[j])`` into ``out[j, :]``, each read as section 2 reads it."""
     qs = statistic.qs
     if width <= SORTED_ARRAY_MAX:
-        sorted_quantiles(
-            values, start, end, statistic.min_count, qs, work.buffer, work.low, work.high, work.counts
-        )
-    else:
-        block_quantiles(
-            values, start, end, statistic.min_count, qs, work.blocks, work.low, work.high, work.counts
-        )
+        sorted_quantiles(values, start, end, statistic, work, out)
+        return
+    low, high, counts = work.low, work.high, work.counts
+    block_quantiles(values, start, end, statistic.min_count, qs, work.blocks, low, high, counts)
     for j in range(start.size):
-        held = work.counts[j]
+        held = counts[j]
         ok = held > 0 and held >= statistic.min_count
         for iq in range(qs.size):
             rank, fraction = quantile_rank(qs[iq], held)
             interpolation = statistic.interpolations[iq]
             if ok:
-                out[j, iq] = _read_float(work.low[j, iq], work.high[j, iq], fraction, rank, interpolation)
+                out[j, iq] = _read_float(low[j, iq], high[j, iq], fraction, rank, interpolation)
             else:
                 out[j, iq] = np.nan
 
