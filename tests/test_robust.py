@@ -317,6 +317,22 @@ def test_quantiles_and_mad_on_both_sides_of_the_sorted_array(window):
         np.testing.assert_array_equal(mad, expected, err_msg=str(kind))
 
 
+@pytest.mark.parametrize("window", [40, 256])
+def test_each_row_of_an_array_starts_its_own_window(window):
+    # Short rows go several to a task, and the sorted array is kept from one block of
+    # windows to the next: each row must start afresh, not carry on from the row before.
+    rng = np.random.default_rng(window)
+    array = rng.standard_normal((5, 300))
+    array[rng.random(array.shape) < 0.05] = np.nan
+    qs = [0.1, 0.5, 0.9]
+    quantiles = rollmed.move_quantile(array, window, qs, min_count=2)
+    mads = rollmed.move_mad(array, window, min_count=2)
+    for row, values in enumerate(array):
+        np.testing.assert_array_equal(quantiles[row], rollmed.move_quantile(values, window, qs, min_count=2))
+        expected_mad = reference.rolling(values, window, 2, False, reference.mad_of)
+        np.testing.assert_array_equal(mads[row], expected_mad)
+
+
 @given(data=st.data(), values=hnp.arrays(np.int64, st.integers(0, 80), elements=int64_values))
 def test_several_exact_integer_quantiles(data, values):
     window = data.draw(st.integers(1, len(values) + 2))
