@@ -1610,8 +1610,8 @@ def sorted_quantiles(values, start, end, statistic, work, out):
     time of three quantiles (1e6 values, one thread, k = 32 to 256; k = 101: 84 -> 75 ms).
     """
     qs, buffer, ranks, fractions = statistic.qs, work.buffer, work.ranks, work.fractions
-    held = work.sorted_window
-    lo, hi, count = held[_S_LO], held[_S_HI], held[_S_COUNT]
+    window = work.sorted_window  # carried over from the last block of windows
+    lo, hi, count = window[_S_LO], window[_S_HI], window[_S_COUNT]
     ranked = -1  # the count of values ``ranks`` and ``fractions`` are for
     for j in range(start.size):
         s, e = start[j], end[j]
@@ -1632,14 +1632,14 @@ def sorted_quantiles(values, start, end, statistic, work, out):
             low = buffer[r]
             high = buffer[r + 1] if r + 1 < n else low
             out[j, iq] = _read_float(low, high, fractions[iq], r, statistic.interpolations[iq])
-    held[_S_LO], held[_S_HI], held[_S_COUNT] = lo, hi, count
+    window[_S_LO], window[_S_HI], window[_S_COUNT] = lo, hi, count
 
 
 @_no_refcount
 def sorted_mad(values, start, end, min_count, work, out, mad_column):
     """:func:`block_mad` on a sorted array."""
-    buffer, held = work.buffer, work.sorted_window
-    lo, hi, count, run = held[_S_LO], held[_S_HI], held[_S_COUNT], held[_S_RUN]
+    buffer, window = work.buffer, work.sorted_window
+    lo, hi, count, run = window[_S_LO], window[_S_HI], window[_S_COUNT], window[_S_RUN]
     for j in range(start.size):
         s, e = start[j], end[j]
         n = 0
@@ -1674,7 +1674,7 @@ def sorted_mad(values, start, end, min_count, work, out, mad_column):
                 following = min(following, abs(buffer[run + u] - m))
             distance = _midpoint(distance, following)
         out[j, mad_column] = distance
-    held[_S_LO], held[_S_HI], held[_S_COUNT], held[_S_RUN] = lo, hi, count, run
+    window[_S_LO], window[_S_HI], window[_S_COUNT], window[_S_RUN] = lo, hi, count, run
 
 
 class RobustWork(NamedTuple):
