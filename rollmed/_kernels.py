@@ -1601,6 +1601,16 @@ def _sorted_slide(values, buffer, s, e, lo, hi, count):
     return count
 
 
+@_inline
+def _rank_quantiles(qs, n, ranks, fractions):
+    """Each quantile's rank and fraction among ``n`` values (:func:`quantile_rank`) into the two arrays.
+
+    Its callers redo this only when ``n`` changes: in a fixed window, almost never.
+    """
+    for iq in range(qs.size):
+        ranks[iq], fractions[iq] = quantile_rank(qs[iq], n)
+
+
 @_no_refcount
 def sorted_quantiles(values, start, end, statistic, work, out):
     """The QUANTILES of each window on a sorted array, read as section 2 reads them into ``out[j, :]``.
@@ -1624,8 +1634,7 @@ def sorted_quantiles(values, start, end, statistic, work, out):
                 out[j, iq] = np.nan
             continue
         if n != ranked:
-            for iq in range(qs.size):
-                ranks[iq], fractions[iq] = quantile_rank(qs[iq], n)
+            _rank_quantiles(qs, n, ranks, fractions)
             ranked = n
         for iq in range(qs.size):
             r = ranks[iq]
@@ -1685,7 +1694,7 @@ class RobustWork(NamedTuple):
     low: np.ndarray  # (_BOUNDS_BLOCK, quantiles): the lower order statistics of a block of windows
     high: np.ndarray  # ... and the higher ones
     counts: np.ndarray  # (_BOUNDS_BLOCK,): each window's present values
-    ranks: np.ndarray  # (quantiles,): each quantile's rank among the sorted array's values ...
+    ranks: np.ndarray  # (quantiles,): each quantile's rank among a window's values ...
     fractions: np.ndarray  # ... and its fraction of the way to the next (quantile_rank)
     sorted_window: np.ndarray  # (4,): the sorted array's window [lo, hi), its count and the MAD's run
 
@@ -1761,18 +1770,22 @@ def quantile_windows(values, start, end, statistic, work, width, out):
     if width <= SORTED_ARRAY_MAX:
         sorted_quantiles(values, start, end, statistic, work, out)
         return
-    low, high, counts = work.low, work.high, work.counts
+    low, high, counts, ranks, fractions = work.low, work.high, work.counts, work.ranks, work.fractions
     block_quantiles(values, start, end, statistic.min_count, qs, work.blocks, low, high, counts)
+    ranked = -1  # the count of values ``ranks`` and ``fractions`` are for
     for j in range(start.size):
         held = counts[j]
-        ok = held > 0 and held >= statistic.min_count
-        for iq in range(qs.size):
-            rank, fraction = quantile_rank(qs[iq], held)
-            interpolation = statistic.interpolations[iq]
-            if ok:
-                out[j, iq] = _read_float(low[j, iq], high[j, iq], fraction, rank, interpolation)
-            else:
+        if held == 0 or held < statistic.min_count:
+            for iq in range(qs.size):
                 out[j, iq] = np.nan
+            continue
+        if held != ranked:
+            _rank_quantiles(qs, held, ranks, fractions)
+            ranked = held
+        for iq in range(qs.size):
+            out[j, iq] = _read_float(
+                low[j, iq], high[j, iq], fractions[iq], ranks[iq], statistic.interpolations[iq]
+            )
 
 
 def kind_marker(kind):
