@@ -1293,24 +1293,26 @@ def _value_at(state, bit):
 
 
 @_no_refcount
-def block_quantiles(values, start, end, min_count, qs, state, low, high, counts):
-    """Order statistics ``r`` and ``r + 1`` of each window for each ``q`` (:func:`quantile_rank`).
-
-    ``low[j, i]``, ``high[j, i]`` for ``q = qs[i]`` (``high`` is ``low`` where ``r = n - 1``),
-    ``counts[j]`` the window's present values; nothing is written where there are fewer
-    than ``max(min_count, 1)``. The state has one cursor per quantile.
-    """
+def block_quantiles(values, start, end, statistic, work, out):
+    """:func:`sorted_quantiles` on the order-statistic window (``work.blocks``): one cursor per quantile."""
+    qs, state, ranks, fractions = statistic.qs, work.blocks, work.ranks, work.fractions
+    ranked = -1  # the count of values ``ranks`` and ``fractions`` are for
     for j in range(start.size):
         s, e = start[j], end[j]
         n = _slide(values, state, s, e, False) if e > s else 0
-        counts[j] = n
-        if n == 0 or n < min_count:
+        if n == 0 or n < statistic.min_count:
+            for iq in range(qs.size):
+                out[j, iq] = np.nan
             continue
+        if n != ranked:
+            _rank_quantiles(qs, n, ranks, fractions)
+            ranked = n
         for iq in range(qs.size):
-            r = quantile_rank(qs[iq], n)[0]
+            r = ranks[iq]
             p = _seek(state, iq, r)
-            low[j, iq] = _value_at(state, p)
-            high[j, iq] = _value_at(state, _next_set(state.bits, p)) if r + 1 < n else low[j, iq]
+            low = _value_at(state, p)
+            high = _value_at(state, _next_set(state.bits, p)) if r + 1 < n else low
+            out[j, iq] = _read_float(low, high, fractions[iq], r, statistic.interpolations[iq])
 
 
 @_inline
@@ -1691,9 +1693,7 @@ class RobustWork(NamedTuple):
 
     blocks: BlockState  # the order-statistic window (for windows too wide for the sorted array)
     buffer: np.ndarray  # the sorted array (narrow windows)
-    low: np.ndarray  # (_BOUNDS_BLOCK, quantiles): the lower order statistics of a block of windows
-    high: np.ndarray  # ... and the higher ones
-    counts: np.ndarray  # (_BOUNDS_BLOCK,): each window's present values
+    counts: np.ndarray  # (_BOUNDS_BLOCK,): sliding_rank's packed counts of a block of windows
     ranks: np.ndarray  # (quantiles,): each quantile's rank among a window's values ...
     fractions: np.ndarray  # ... and its fraction of the way to the next (quantile_rank)
     sorted_window: np.ndarray  # (4,): the sorted array's window [lo, hi), its count and the MAD's run
@@ -1708,8 +1708,6 @@ def robust_work(width, statistic):
     return RobustWork(
         block_state(1 if narrow else width, n_cursors),
         np.empty(width + 1, np.float64),
-        np.empty((_BOUNDS_BLOCK, max(n_q, 1)), np.float64),
-        np.empty((_BOUNDS_BLOCK, max(n_q, 1)), np.float64),
         np.empty(_BOUNDS_BLOCK, np.int64),
         np.empty(max(n_q, 1), np.int64),
         np.empty(max(n_q, 1), np.float64),
@@ -1766,26 +1764,10 @@ def mad_windows(values, start, end, statistic, work, width, out):
 @_no_refcount
 def quantile_windows(values, start, end, statistic, work, width, out):
     """The QUANTILES of windows ``[start[j], end[j])`` into ``out[j, :]``, each read as section 2 reads it."""
-    qs = statistic.qs
     if width <= SORTED_ARRAY_MAX:
         sorted_quantiles(values, start, end, statistic, work, out)
-        return
-    low, high, counts, ranks, fractions = work.low, work.high, work.counts, work.ranks, work.fractions
-    block_quantiles(values, start, end, statistic.min_count, qs, work.blocks, low, high, counts)
-    ranked = -1  # the count of values ``ranks`` and ``fractions`` are for
-    for j in range(start.size):
-        held = counts[j]
-        if held == 0 or held < statistic.min_count:
-            for iq in range(qs.size):
-                out[j, iq] = np.nan
-            continue
-        if held != ranked:
-            _rank_quantiles(qs, held, ranks, fractions)
-            ranked = held
-        for iq in range(qs.size):
-            out[j, iq] = _read_float(
-                low[j, iq], high[j, iq], fractions[iq], ranks[iq], statistic.interpolations[iq]
-            )
+    else:
+        block_quantiles(values, start, end, statistic, work, out)
 
 
 def kind_marker(kind):
