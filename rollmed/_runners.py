@@ -101,6 +101,28 @@ def _on_heaps(statistic: Statistic, exact: bool) -> bool:
     return isinstance(statistic, Quantiles) and (exact or statistic.n_outputs == 1)
 
 
+def _bounds_on_heaps(statistic: Statistic, exact: bool, expanding: bool, width: int) -> bool:
+    """Whether the double heap answers windows given by bounds (time windows, groups, indexers).
+
+    As :func:`_on_heaps`, except for one quantile of floats in the middle (the median):
+    on bounds the heaps run their general loop, which pays an insert or a delete (and
+    often a root moved between the heaps) for each value that enters without one
+    leaving or leaves without one entering, where a fixed window pays one replace. The
+    order-statistic window is faster there, except between the widths where the sorted
+    array stops paying and the block window starts (measured: see rollmed._kernels,
+    section 5).
+    """
+    from rollmed import _kernels
+
+    if not _on_heaps(statistic, exact):
+        return False
+    if exact or expanding or width <= _kernels.SORT_AFRESH_MAX:
+        return True
+    tail = _kernels.BOUNDS_HEAPS_TAIL
+    in_the_middle = tail <= statistic.qs[0] <= 1 - tail
+    return not in_the_middle or _kernels.BOUNDS_SORTED_MAX < width <= _kernels.SORTED_ARRAY_MAX
+
+
 def _scaled(out: np.ndarray, statistic: Statistic) -> np.ndarray:
     """The MAD times its scale (the kernels give the MAD itself)."""
     if isinstance(statistic, MedianAbsoluteDeviation) and statistic.scale != 1.0:
@@ -260,9 +282,10 @@ def run_bounds(
         valid = np.empty(0, np.bool_) if valid is None else np.ascontiguousarray(valid)
         start = np.ascontiguousarray(start, dtype=np.int64)
         end = np.ascontiguousarray(end, dtype=np.int64)
-        tasks = spans(1, n_out, int(np.max(end - start)))
+        width = int(np.max(end - start))
+        tasks = spans(1, n_out, width)
 
-        if _on_heaps(statistic, exact):
+        if _bounds_on_heaps(statistic, exact, expanding, width):
 
             def run(readout, out, out_valid):
                 def run_span(_row_start: int, _row_stop: int, first: int, last: int) -> None:

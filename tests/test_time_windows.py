@@ -10,6 +10,7 @@ from hypothesis.extra import numpy as hnp
 from pandas.api.indexers import BaseIndexer, FixedForwardWindowIndexer, VariableOffsetWindowIndexer
 
 import rollmed  # noqa: F401  (registers the accessor)
+from tests import reference
 from tests.strategies import finite_floats
 
 CLOSED = [None, "right", "left", "both", "neither"]
@@ -412,3 +413,47 @@ def test_step_on_empty_series():
 def test_step_below_one_raises(step):
     with pytest.raises(ValueError, match="step"):
         pd.Series(VALUES).rollmed.window(3, step=step)
+
+
+def _span_of_widest(times_ns, width):
+    """The shortest span (ns) whose widest trailing window (t - span, t] holds ``width`` rows.
+
+    Distinct times: lengthening the span adds rows to windows one at a time, so the
+    widest window grows by one at a time and the shortest span reaching ``width`` gives it.
+    """
+
+    def widest(span):
+        return int(np.max(np.arange(len(times_ns)) + 1 - np.searchsorted(times_ns, times_ns - span, "right")))
+
+    low, high = 0, int(times_ns[-1] - times_ns[0]) + 1
+    while low < high:
+        middle = (low + high) // 2
+        low, high = (middle + 1, high) if widest(middle) < width else (low, middle)
+    assert widest(low) == width
+    return low
+
+
+@pytest.mark.parametrize("width", [7, 8, 64, 65, 256, 257])
+def test_one_quantile_of_time_windows_on_both_sides_of_each_path(width):
+    # One quantile of windows given by bounds: sorted afresh up to SORT_AFRESH_MAX (7);
+    # for quantiles from 0.25 to 0.75 (BOUNDS_HEAPS_TAIL), the sorted array up to
+    # BOUNDS_SORTED_MAX (64), the heaps up to SORTED_ARRAY_MAX (256), the block window
+    # above; the heaps for the others. The widest window decides; the others vary.
+    rng = np.random.default_rng(width)
+    n = 1500
+    times_ns = np.cumsum(rng.integers(1, 2000, n)) * 1_000_000  # distinct, 1 ms to 2 s apart
+    values = rng.choice([0.0, -0.0, 1.0, 2.5, -np.inf, np.inf, np.nan, 1e308, -1e308], n)
+    values = values + rng.integers(0, 3, n)
+    values[600:700] = np.nan
+    index = pd.DatetimeIndex(times_ns.view("M8[ns]"))
+    series = pd.Series(values, index=index)
+    span = pd.Timedelta(_span_of_widest(times_ns, width), unit="ns")
+    start, end = series.rolling(span)._get_window_indexer().get_window_bounds(n, 2, False, "right", None)
+    assert np.max(end - start) == width and np.ptp(end - start) > 0
+    for interpolation in ("linear", "lower", "higher", "midpoint", "nearest"):
+        for q in (0.0, 0.1, 0.25, 0.5, 0.75, 0.8, 1.0):
+            result = series.rollmed.window(span, 2, q=q, interpolation=interpolation).to_numpy()
+            expected = reference.rolling_over_bounds(
+                values, start, end, 2, lambda w, _, q=q, how=interpolation: reference.quantile_of(w, q, how)
+            )
+            np.testing.assert_array_equal(result, expected, err_msg=f"{interpolation} {q}")
