@@ -2331,9 +2331,42 @@ def fixed_bounds_in_groups(segments, start_offset, end_offset, start, end):
             end[row] = min(max(row + end_offset, first), stop)
 
 
+@_jit
+def widest_window(start, end):
+    """The most rows any window ``[start[j], end[j])`` holds (0 for none): one pass, no temporary."""
+    widest = 0
+    for j in range(start.size):
+        widest = max(widest, end[j] - start[j])
+    return widest
+
+
 @_inline
-def _time_window_starts(times, reach, sign, starts):
-    """``starts[i]``: the first row ``f <= i`` with ``sign * (times[i] - times[f]) < reach``.
+def _monotonic(times, sign, first_row, stop_row):
+    """Whether rows ``first_row..stop_row - 1`` (and the one before) go the way ``sign`` says."""
+    for i in range(max(first_row, 1), stop_row):
+        if (times[i] - times[i - 1]) * sign < 0:
+            return False
+    return True
+
+
+@_inline
+def _time_window_starts(times, reach, sign, first_row, stop_row, starts):
+    """The start of each window of rows ``first_row..stop_row - 1``, reaching back ``reach`` ticks.
+
+    ``starts[i]`` is the first row ``f <= i`` with ``sign * (times[i] - times[f]) < reach``.
+    """
+    if reach <= 0:  # every row before ``i`` has left its window
+        for i in range(first_row, stop_row):
+            starts[i] = i
+    elif sign == 1:
+        _starts_by_merge(times, reach, 1, first_row, stop_row, starts)
+    else:
+        _starts_by_merge(times, reach, -1, first_row, stop_row, starts)
+
+
+@_inline
+def _starts_by_merge(times, reach, sign, first_row, stop_row, starts):
+    """:func:`_time_window_starts` for ``reach >= 1``.
 
     The times are monotone, ``sign`` says which way (a constant where this is inlined:
     a multiplication in the loop cost a quarter of its time). A merge of the rows with
@@ -2341,20 +2374,78 @@ def _time_window_starts(times, reach, sign, starts):
     on or settles row ``i`` (a loop over each window's leaving rows guesses wrong about
     once a row on irregular times: twice as slow).
     """
-    m = times.size
-    if reach <= 0:  # every row before ``i`` has left its window
-        for i in range(m):
-            starts[i] = i
-        return
-    starts[0] = 0
-    first = 0
-    i = 1
-    while i < m:
+    # The first row's start by bisection: the rows before it leave in order.
+    first, high = 0, first_row
+    while first < high:
+        middle = (first + high) // 2
+        if sign * (times[first_row] - times[middle]) >= reach:
+            first = middle + 1
+        else:
+            high = middle
+    i = first_row
+    while i < stop_row:
         # (``first`` stays below ``i``: row ``i`` is 0 < reach behind itself)
         leaves = sign * (times[i] - times[first]) >= reach
         starts[i] = first  # (final once ``leaves`` is false)
         first += leaves
         i += 1 - leaves
+
+
+@_jit
+def trailing_time_bounds(times, window_size, left_closed, right_closed, first_row, stop_row, start, end):
+    """:func:`time_window_bounds` of trailing windows, for rows ``first_row..stop_row - 1`` of one segment.
+
+    ``times`` are the segment's, ``start`` and ``end`` its bounds; each row's bounds
+    depend on the times alone, so that separate calls may take separate rows. False, the
+    bounds unfinished, if these rows' times (and the one before) are not monotonic in
+    the direction of the whole segment.
+    """
+    m = times.size
+    sign = -1 if times[m - 1] < times[0] else 1
+    if not _monotonic(times, sign, first_row, stop_row):
+        return False  # pandas needs each segment's times to be monotonic
+    # A row leaves the window of row i once it is this far behind (pandas' start bound,
+    # one tick further with the left end closed).
+    _time_window_starts(times, window_size + left_closed, sign, first_row, stop_row, start)
+    # pandas' ends: past the row itself with the right end closed; else before every row
+    # at its time (the first of its run of equal times).
+    run_start = first_row
+    while run_start > 0 and times[run_start - 1] == times[first_row]:
+        run_start -= 1
+    for i in range(first_row, stop_row):
+        if i > first_row and times[i] != times[i - 1]:
+            run_start = i
+        end[i] = i + 1 if right_closed else run_start
+    return True
+
+
+@_inline
+def _centred_time_bounds(times, half, left_closed, right_closed, start, end):
+    """:func:`time_window_bounds` of centred windows over one segment (pandas' loop)."""
+    m = times.size
+    sign = -1 if times[m - 1] < times[0] else 1
+    if not _monotonic(times, sign, 0, m):
+        return False
+    _time_window_starts(times, half + left_closed, sign, 0, m, start)
+    end[0] = 1 if right_closed else 0
+    end_bound = times[0] + sign * half
+    for j in range(m):
+        if (times[j] - end_bound) * sign < 0 or ((times[j] - end_bound) == 0 and right_closed):
+            end[0] = j + 1
+        else:
+            end[0] = j
+            break
+    for i in range(1, m):
+        end_bound = times[i] + sign * half
+        end[i] = m
+        for j in range(end[i - 1], m):
+            if (times[j] - end_bound) * sign == 0 and right_closed:
+                end[i] = j + 1  # and on, over every row at the end time
+                continue
+            if (times[j] - end_bound) * sign >= 0:
+                end[i] = j
+                break
+    return True
 
 
 @_jit
@@ -2379,53 +2470,16 @@ def time_window_bounds(index, window_size, left_closed, right_closed, center, se
         if m == 0:
             continue
         times = index[offset : offset + m]
-        seg_start = start[offset : offset + m]
-        seg_end = end[offset : offset + m]
-        sign = -1 if times[m - 1] < times[0] else 1
-        for i in range(1, m):
-            if (times[i] - times[i - 1]) * sign < 0:
-                return False  # pandas needs each segment's times to be monotonic
-        # A row leaves the window of row i once it is this far behind (pandas' start
-        # bound, one tick further with the left end closed).
-        reach = (half if center else window_size) + left_closed
-        if sign == 1:
-            _time_window_starts(times, reach, 1, seg_start)
-        else:
-            _time_window_starts(times, reach, -1, seg_start)
-        seg_end[0] = 1 if right_closed else 0
+        first, stop = start[offset : offset + m], end[offset : offset + m]
         if center:
-            end_bound = times[0] + sign * half
-            for j in range(m):
-                if (times[j] - end_bound) * sign < 0 or ((times[j] - end_bound) == 0 and right_closed):
-                    seg_end[0] = j + 1
-                else:
-                    seg_end[0] = j
-                    break
-        if center:
-            for i in range(1, m):
-                end_bound = times[i] + sign * half
-                seg_end[i] = m
-                for j in range(seg_end[i - 1], m):
-                    if (times[j] - end_bound) * sign == 0 and right_closed:
-                        seg_end[i] = j + 1  # and on, over every row at the end time
-                        continue
-                    if (times[j] - end_bound) * sign >= 0:
-                        seg_end[i] = j
-                        break
+            done = _centred_time_bounds(times, half, left_closed, right_closed, first, stop)
         else:
-            last_end = seg_end[0]  # (in a register: read back from memory, it slowed every row)
-            for i in range(1, m):
-                if times[last_end] == times[i] and not right_closed:
-                    # A time repeated with the right end open: the window ends where the last one did.
-                    last_end += 1
-                elif (times[last_end] - times[i]) * sign <= 0:
-                    last_end = i + 1
-                if not right_closed:
-                    last_end -= 1
-                seg_end[i] = last_end
+            done = trailing_time_bounds(times, window_size, left_closed, right_closed, 0, m, first, stop)
+        if not done:
+            return False
         if offset:  # (the first segment, or the whole series, is in place: no pass over it)
-            seg_start += offset
-            seg_end += offset
+            first += offset
+            stop += offset
     return True
 
 

@@ -208,15 +208,12 @@ def plan_window(
         order, segments = group_order(codes) if codes is not None else (None, np.array([0, n], np.int64))
         ticks = np.ascontiguousarray(ticks if order is None else ticks[order])
         min_count = 1 if min_periods is None else _checks.check_min_periods(min_periods, None)
-        from rollmed import _kernels
-
-        start = np.empty(len(ticks), np.int64)
-        end = np.empty(len(ticks), np.int64)
         left, right = (closed or "right") in ("left", "both"), (closed or "right") in ("right", "both")
-        if not _kernels.time_window_bounds(ticks, size, left, right, center, segments, start, end):
+        bounds = _runners.time_bounds(ticks, size, left, right, center, segments)
+        if bounds is None:
             where = "each group's" if codes is not None else "the"
             raise ValueError(f"a time window needs {where} index to be monotonic")
-        return Plan(n, min_count, bounds=(start, end), order=order)
+        return Plan(n, min_count, bounds=bounds, order=order)
 
     window = _checks.check_row_window(window)
     min_count = window if min_periods is None else _checks.check_min_periods(min_periods, window)

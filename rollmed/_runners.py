@@ -257,6 +257,39 @@ def _fixed_by_networks(rows, offsets, min_count, statistic, kind, tasks, out) ->
             out[row, left] = run_bounds(rows[row], None, bounds, False, min_count, unscaled)[0]
 
 
+def time_bounds(
+    ticks: np.ndarray,
+    size: int,
+    left_closed: bool,
+    right_closed: bool,
+    center: bool,
+    segments: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The bounds ``(start, end)`` of pandas' time windows of ``size`` ticks over each segment of ``ticks``.
+
+    See rollmed._kernels.time_window_bounds; None if a segment's times are not
+    monotonic. Trailing windows over one long segment are split into spans of rows on
+    the threads: each row's bounds follow from the times alone.
+    """
+    from rollmed import _kernels
+
+    n = len(ticks)
+    start = np.empty(n, np.int64)
+    end = np.empty(n, np.int64)
+    closed = (left_closed, right_closed)
+    if center or len(segments) != 2 or n < 2 * _SPAN:
+        monotonic = _kernels.time_window_bounds(ticks, size, *closed, center, segments, start, end)
+        return (start, end) if monotonic else None
+    spans_monotonic: list[bool] = []
+
+    def run_span(first: int, stop: int) -> None:
+        monotonic = _kernels.trailing_time_bounds(ticks, size, *closed, first, stop, start, end)
+        spans_monotonic.append(monotonic)  # (one call: thread safe)
+
+    _threads.run([(first, min(first + _SPAN, n)) for first in range(0, n, _SPAN)], run_span)
+    return (start, end) if all(spans_monotonic) else None
+
+
 def run_bounds(
     values: np.ndarray,
     valid: np.ndarray | None,
@@ -282,7 +315,7 @@ def run_bounds(
         valid = np.empty(0, np.bool_) if valid is None else np.ascontiguousarray(valid)
         start = np.ascontiguousarray(start, dtype=np.int64)
         end = np.ascontiguousarray(end, dtype=np.int64)
-        width = int(np.max(end - start))
+        width = int(_kernels.widest_window(start, end))
         tasks = spans(1, n_out, width)
 
         if _bounds_on_heaps(statistic, exact, expanding, width):

@@ -44,6 +44,39 @@ def test_one_and_two_threads_agree_with_the_reference(num_threads, window, cente
         np.testing.assert_array_equal(results[0][i], expected, err_msg=f"row {i}")
 
 
+@pytest.mark.parametrize("closed", ["right", "left", "both", "neither"])
+@pytest.mark.parametrize("decreasing", [False, True])
+def test_time_windows_of_a_long_series_split_into_spans(num_threads, closed, decreasing):
+    # The bounds of trailing time windows over more than two spans of rows (65,536 each)
+    # are found span by span on the threads; runs of equal times cross the spans' edges.
+    n = 200_000
+    rng = np.random.default_rng(3)
+    gaps = rng.choice([0, 0, 1, 1, 2, 3, 50], n)
+    gaps[65_530:65_545] = 0
+    gaps[131_000:131_100] = 0
+    ticks = np.cumsum(gaps) * 1_000_000_000
+    index = pd.DatetimeIndex((ticks[::-1] if decreasing else ticks).view("M8[ns]"))
+    values = rng.integers(-100, 100, n).astype(np.float64)
+    values[rng.random(n) < 0.01] = np.nan
+    series = pd.Series(values, index=index)
+    for window in ("10s", "1000s"):
+        expected = series.rolling(window, closed=closed).median()
+        for threads in (1, 2):
+            num_threads(threads)
+            result = series.rollmed.window(window, closed=closed)
+            pd.testing.assert_series_equal(result, expected, check_exact=True, obj=f"{window} {threads}")
+
+
+def test_a_long_time_index_out_of_order_in_a_later_span_raises(num_threads):
+    ticks = np.arange(200_000) * 1_000_000_000
+    ticks[150_000] = ticks[149_990]
+    series = pd.Series(np.ones(len(ticks)), index=pd.DatetimeIndex(ticks.view("M8[ns]")))
+    for threads in (1, 2):
+        num_threads(threads)
+        with pytest.raises(ValueError, match="monotonic"):
+            series.rollmed.window("10s")
+
+
 def test_many_columns_on_two_threads(num_threads):
     matrix = long_data(400_000).reshape(50_000, 8)
     num_threads(1)
