@@ -716,14 +716,14 @@ def _run_windows(sort_afresh, values, valid, start, end, readout, buffer, state,
 # walks from its last answer a word at a time: amortised O(1) in a sliding window.
 # Counts below a value are popcounts of a prefix of the bitset.
 #
-# Sorting is the cost (by buckets, or a radix sort of packed keys; numba has no SIMD
-# sort), so the heaps stay as fast or faster for one order statistic of fixed windows
-# (the median, 1e6 values, one thread: 64 against 68 ms at k = 1,001, 81 against 88 at
-# 30,001), though not of windows given by bounds (BOUNDS_SORTED_MAX);
-# several quantiles share one block state (two cost what two heap passes cost, three
-# 0.7x three passes, k = 150 to 1001). Windows of up to 256 values (quantiles, MAD)
-# use a sorted array, and ranks of up to 48 or 256 count directly, instead. Measured
-# on 1e6 normal values, one thread (see benchmarks/).
+# Sorting and merging are the cost (by buckets, or a radix sort of packed keys; numba
+# has no SIMD sort): for one order statistic the heaps stay faster in fixed windows of
+# up to FIXED_HEAPS_MAX values and for quantiles near either end (HEAPS_TAIL), and
+# the sorted array and the block window take the rest of the median's windows given by
+# bounds (BOUNDS_SORTED_MAX); several quantiles share one block state (two cost what
+# two heap passes cost, three 0.7x three passes, k = 150 to 1001). Windows of up to 256
+# values (quantiles, MAD) use a sorted array, and ranks of up to 48 or 256 count
+# directly, instead. Measured on 1e6 normal values, one thread (see benchmarks/).
 
 # The smallest block: below it, each pair's merge and refill dominate.
 _MIN_BLOCK = 256
@@ -738,20 +738,25 @@ RANK_SCAN_MAX = 48
 RANK_SLIDING_MAX = 256
 # (for runs of at least this many such windows)
 SLIDING_RUN_MIN = 8
-# One quantile of windows given by bounds (time windows, groups, indexers) comes from
-# the sorted array for windows of 8 up to this width and from the block window above
-# SORTED_ARRAY_MAX; the heaps keep the widths between, and the fixed windows (their
-# leaner loop). Against the heaps on bounds, the median of 1e6 normal values, one
-# thread, best of 7: windows sliding a row at a time, k = 16: 41 against 60 ms; 64, 54
-# against 69; 101, 69 against 56; 256, 116 against 66; 300, 68 against 76; 1,001, 65
-# against 73; 10,001, 69 against 83. A "1h" time window (3,597 rows on average, exponential
-# gaps): 82 against 98; windows of at most 37 rows: 62 against 90; 61, 75 against 90;
-# 102, 90 against 89; 170, 117 against 89.
+# One quantile in the middle (the median) of fixed windows wider than this comes from
+# the block window, not the heaps (the median of 1e6 normal values, one thread, best of
+# 7, old and new in turn: k = 257, 58.6 against the heaps' 58.3 ms; 300, 59 against 62;
+# 1,001, 56 against 59-61; 3,001, 58 against 68; 10,001, 61 against 68-70; 30,001, 72
+# against 76; with a step of 10 at k = 1,001, 37 against 53) ...
+FIXED_HEAPS_MAX = 512
+# ... and of windows given by bounds (time windows, groups, indexers), from the sorted
+# array for windows of 8 up to this width and from the block window above
+# SORTED_ARRAY_MAX; the heaps keep the widths between. On bounds the heaps run their
+# general loop (median, windows sliding a row at a time, against the heaps: k = 16, 41
+# against 60 ms; 64, 54 against 69; 101, 69 against 56; 256, 116 against 66; 300, 68
+# against 76; 1,001, 65 against 73; 10,001, 69 against 83. A "1h" time window, 3,597
+# rows on average, exponential gaps: 82 against 98; at most 37 rows: 62 against 90;
+# 61, 75 against 90; 102, 90 against 89; 170, 117 against 89).
 BOUNDS_SORTED_MAX = 64
-# That is for quantiles in the middle: from this far from either end, the heaps keep
-# them (their large side's root seldom changes; q = 0.9, k = 3,600: 50 against 67 ms
-# sliding, 70 against 78 in time; q = 0.2 is about even, 0.3 the same as the median).
-BOUNDS_HEAPS_TAIL = 0.25
+# Quantiles nearer either end than this stay on the heaps (their large side's root
+# seldom changes; q = 0.9, k = 3,600: 50 against 67 ms sliding, 70 against 78 in time;
+# at q = 0.25 the two are about even, k = 1,001 to 10,001; 0.3 is like the median).
+HEAPS_TAIL = 0.25
 
 # Slots of BlockState.header.
 _B_PAIR = 0  # t of the pair of blocks [t * b, (t + 2) * b) loaded, -2 when none

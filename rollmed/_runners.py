@@ -92,35 +92,31 @@ def _robust(statistic: Statistic, min_count: int):
     )
 
 
-def _on_heaps(statistic: Statistic, exact: bool) -> bool:
+def _on_heaps(statistic: Statistic, exact: bool, expanding: bool, width: int, bounds: bool) -> bool:
     """Whether the double heap answers ``statistic`` rather than the order-statistic window.
 
-    The heaps answer one quantile, and exact integers; several quantiles of floats share
-    one sorted array or block state (measured: see rollmed._kernels, section 5).
-    """
-    return isinstance(statistic, Quantiles) and (exact or statistic.n_outputs == 1)
-
-
-def _bounds_on_heaps(statistic: Statistic, exact: bool, expanding: bool, width: int) -> bool:
-    """Whether the double heap answers windows given by bounds (time windows, groups, indexers).
-
-    As :func:`_on_heaps`, except for one quantile of floats in the middle (the median):
-    on bounds the heaps run their general loop, which pays an insert or a delete (and
-    often a root moved between the heaps) for each value that enters without one
-    leaving or leaves without one entering, where a fixed window pays one replace. The
-    order-statistic window is faster there, except between the widths where the sorted
-    array stops paying and the block window starts (measured: see rollmed._kernels,
-    section 5).
+    The heaps answer one quantile, and exact integers, and an expanding window; several
+    quantiles of floats share one sorted array or block state. One quantile of floats in
+    the middle (the median) goes to the order-statistic window too where that is faster:
+    fixed windows wider than FIXED_HEAPS_MAX; windows given by ``bounds`` (time windows,
+    groups, indexers) of 8 to BOUNDS_SORTED_MAX values or wider than SORTED_ARRAY_MAX.
+    On bounds the heaps run their general loop, which pays an insert or a delete (and
+    often a root moved between the heaps) for each value that enters without one leaving
+    or leaves without one entering, where a fixed window pays one replace. Measured: see
+    rollmed._kernels, section 5.
     """
     from rollmed import _kernels
 
-    if not _on_heaps(statistic, exact):
+    if not (isinstance(statistic, Quantiles) and (exact or statistic.n_outputs == 1)):
         return False
     if exact or expanding or width <= _kernels.SORT_AFRESH_MAX:
         return True
-    tail = _kernels.BOUNDS_HEAPS_TAIL
-    in_the_middle = tail <= statistic.qs[0] <= 1 - tail
-    return not in_the_middle or _kernels.BOUNDS_SORTED_MAX < width <= _kernels.SORTED_ARRAY_MAX
+    tail = _kernels.HEAPS_TAIL
+    if not tail <= statistic.qs[0] <= 1 - tail:
+        return True
+    if bounds:
+        return _kernels.BOUNDS_SORTED_MAX < width <= _kernels.SORTED_ARRAY_MAX
+    return width <= _kernels.FIXED_HEAPS_MAX
 
 
 def _scaled(out: np.ndarray, statistic: Statistic) -> np.ndarray:
@@ -166,7 +162,7 @@ def run_fixed(
     if network is not None:
         _fixed_by_networks(rows, offsets, min_count, statistic, network, tasks, out)
         _scaled(out, statistic)
-    elif _on_heaps(statistic, exact):
+    elif _on_heaps(statistic, exact, expanding, width, bounds=False):
         balance = _kernels.LOOSE_BALANCE if expanding else _kernels.EXACT_BALANCE
 
         def run(readout, out, out_valid):
@@ -318,7 +314,7 @@ def run_bounds(
         width = int(_kernels.widest_window(start, end))
         tasks = spans(1, n_out, width)
 
-        if _bounds_on_heaps(statistic, exact, expanding, width):
+        if _on_heaps(statistic, exact, expanding, width, bounds=True):
 
             def run(readout, out, out_valid):
                 def run_span(_row_start: int, _row_stop: int, first: int, last: int) -> None:

@@ -317,6 +317,26 @@ def test_quantiles_and_mad_on_both_sides_of_the_sorted_array(window):
         np.testing.assert_array_equal(mad, expected, err_msg=str(kind))
 
 
+@pytest.mark.parametrize("window", [512, 513])
+def test_one_quantile_on_both_sides_of_the_heaps(window):
+    # One quantile from 0.25 to 0.75 (HEAPS_TAIL) of fixed windows wider than
+    # FIXED_HEAPS_MAX (512) comes from the block window, the others from the heaps.
+    rng = np.random.default_rng(window)
+    values = rng.choice([0.0, -0.0, 1.0, 2.5, -np.inf, np.inf, np.nan, 1e308, -1e308], 2600)
+    values = values + rng.integers(0, 3, 2600)
+    values[1500:1900] = np.nan
+    series = pd.Series(values)
+    for kind in ({}, {"center": True}, {"step": 3}, {"center": True, "closed": "neither"}):
+        start, end, _ = pandas_bounds(series, window, min_periods=2, **kind)
+        for q in (0.2, 0.25, 0.5, 0.75, 0.8):
+            for how in ("linear", "lower", "higher", "midpoint", "nearest"):
+                result = series.rollmed.window(window, 2, q=q, interpolation=how, **kind).to_numpy()
+                expected = reference.rolling_over_bounds(
+                    values, start, end, 2, lambda w, _, q=q, how=how: reference.quantile_of(w, q, how)
+                )
+                np.testing.assert_array_equal(result, expected, err_msg=f"{kind} {q} {how}")
+
+
 @pytest.mark.parametrize("window", [40, 256])
 def test_each_row_of_an_array_starts_its_own_window(window):
     # Short rows go several to a task, and the sorted array is kept from one block of

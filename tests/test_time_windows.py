@@ -436,7 +436,7 @@ def _span_of_widest(times_ns, width):
 @pytest.mark.parametrize("width", [7, 8, 64, 65, 256, 257])
 def test_one_quantile_of_time_windows_on_both_sides_of_each_path(width):
     # One quantile of windows given by bounds: sorted afresh up to SORT_AFRESH_MAX (7);
-    # for quantiles from 0.25 to 0.75 (BOUNDS_HEAPS_TAIL), the sorted array up to
+    # for quantiles from 0.25 to 0.75 (HEAPS_TAIL), the sorted array up to
     # BOUNDS_SORTED_MAX (64), the heaps up to SORTED_ARRAY_MAX (256), the block window
     # above; the heaps for the others. The widest window decides; the others vary.
     rng = np.random.default_rng(width)
