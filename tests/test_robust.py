@@ -292,18 +292,28 @@ def test_several_quantiles_on_both_sides_of_the_sorting_network(window):
         np.testing.assert_array_equal(lower[:, position], expected, err_msg=str(q))
 
 
-@pytest.mark.parametrize("window", [256, 257])
-def test_quantiles_and_mad_on_both_sides_of_the_sorted_array(window):
-    # Windows of up to SORTED_ARRAY_MAX (256) values keep a sorted array, wider ones the
-    # block state. A centred window mixes windows that slide with ones that shrink at the
-    # row's ends; a step makes every window start afresh.
+# A centred window mixes windows that slide with ones that shrink at the row's ends; a
+# step makes every window start afresh.
+SWITCH_KINDS = ({}, {"center": True}, {"step": 3}, {"center": True, "closed": "neither"})
+
+
+def values_at_a_switch(window, nan_stop):
+    """2,600 values for tests of a switch between paths: ties, +-0, +-inf, +-1e308, NaN to ``nan_stop``."""
     rng = np.random.default_rng(window)
     values = rng.choice([0.0, -0.0, 1.0, 2.5, -np.inf, np.inf, np.nan, 1e308, -1e308], 2600)
     values = values + rng.integers(0, 3, 2600)
-    values[1500:1700] = np.nan
+    values[1500:nan_stop] = np.nan
+    return values
+
+
+@pytest.mark.parametrize("window", [256, 257])
+def test_quantiles_and_mad_on_both_sides_of_the_sorted_array(window):
+    # Windows of up to SORTED_ARRAY_MAX (256) values keep a sorted array, wider ones the
+    # block state.
+    values = values_at_a_switch(window, 1700)
     series = pd.Series(values)
     qs = [0.0, 0.1, 0.5, 0.75, 1.0]
-    for kind in ({}, {"center": True}, {"step": 3}, {"center": True, "closed": "neither"}):
+    for kind in SWITCH_KINDS:
         start, end, _ = pandas_bounds(series, window, min_periods=2, **kind)
         together = series.rollmed.window(window, 2, q=qs, **kind)
         for position, q in enumerate(qs):
@@ -321,12 +331,9 @@ def test_quantiles_and_mad_on_both_sides_of_the_sorted_array(window):
 def test_one_quantile_on_both_sides_of_the_heaps(window):
     # One quantile from 0.25 to 0.75 (HEAPS_TAIL) of fixed windows wider than
     # FIXED_HEAPS_MAX (512) comes from the block window, the others from the heaps.
-    rng = np.random.default_rng(window)
-    values = rng.choice([0.0, -0.0, 1.0, 2.5, -np.inf, np.inf, np.nan, 1e308, -1e308], 2600)
-    values = values + rng.integers(0, 3, 2600)
-    values[1500:1900] = np.nan
+    values = values_at_a_switch(window, 1900)
     series = pd.Series(values)
-    for kind in ({}, {"center": True}, {"step": 3}, {"center": True, "closed": "neither"}):
+    for kind in SWITCH_KINDS:
         start, end, _ = pandas_bounds(series, window, min_periods=2, **kind)
         for q in (0.2, 0.25, 0.5, 0.75, 0.8):
             for how in ("linear", "lower", "higher", "midpoint", "nearest"):
