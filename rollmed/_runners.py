@@ -16,7 +16,7 @@ from rollmed._statistics import MEDIAN, MedianAbsoluteDeviation, Quantiles, Stat
 _SPAN = 1 << 16
 # Networks leave a row's windows that are cut short or hold a NaN to a general path: up to
 # one in this many of the row's windows are sorted afresh (k <= 32 values each, 10x the
-# heaps' cost a window), more go to the heaps.
+# heaps' cost a window), more go to run_bounds (the sorted array from 8 values).
 _SORTED_AFRESH_SHARE = 64
 
 
