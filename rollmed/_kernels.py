@@ -1858,9 +1858,10 @@ def _robust_windows_overload(marker, values, start, end, statistic, work, width,
 # 52 for 11, 274 for 31), written out as straight-line code inside a loop over the
 # outputs. Consecutive outputs are independent and every load is ``xs[i + constant]``,
 # so LLVM vectorises the loop across outputs: four neighbouring windows to a register,
-# each compare-exchange one vminpd and one vmaxpd. Measured on 1e6 normal values, one
-# thread: 0.05x to 0.25x the fastest peer from k = 3 to 31, where the heaps are 0.6x to
-# 1x; the heaps catch up around k = 64 while the compile time keeps growing.
+# each compare-exchange one vminpd and one vmaxpd. From k = 11 the median comes from a
+# network over the core that neighbouring windows share (below), a quarter of the work
+# at k = 31. Measured on 1e6 normal values, one thread, whole calls: k = 31 in 15 ms,
+# 64 in 22, where the heaps take 30 to 60; the compile time grows with k (20 s at 64).
 #
 # Exactness: a compare-exchange is ``lo = min(a, b)``, ``hi = max(b, a)`` (numba's
 # builtins: one test, two complementary selects), a permutation of its inputs, so a
@@ -1871,8 +1872,11 @@ def _robust_windows_overload(marker, values, start, end, statistic, work, width,
 # *type* (a tuple of k zeros), so each k compiles once, on first use, and is cached on
 # disk with this file. (numba.literally would re-type every call: 20 ms each.)
 
-# The widest window the networks take; wider ones go to the heaps.
+# The widest window the networks take for the MAD (wider ones go to the heaps), and for
+# the median, whose networks share a core between neighbouring outputs (see below): k =
+# 48 in 15 against 63 ms on the heaps, compiled in 11 s on first use.
 NETWORK_MAX = 32
+MEDIAN_NETWORK_MAX = 64
 
 
 def _odd_even_merge(wires_a, wires_b, out):
@@ -1957,14 +1961,13 @@ def sorting_network(k):
     return min((_prune(network, range(k)) for network in _batcher_networks(k)), key=_network_cost)
 
 
-def _network_lines(inputs, k, names, indent):
-    """Lines that compute the median of the variables ``inputs`` (``k`` of them) by the network.
+def _network_code(network, wire, names, indent, lines):
+    """Append to ``lines`` the min/max of a pruned ``network`` over the variables ``wire``.
 
-    ``names`` hands out fresh variable names; returns the lines and the median's expression.
+    ``wire`` holds the variable on each wire and is updated; ``names`` hands out fresh
+    variable names.
     """
-    wire = list(inputs)  # the variable on each wire
-    lines = []
-    for i, j, need_min, need_max in median_network(k):
+    for i, j, need_min, need_max in network:
         a, b = wire[i], wire[j]
         if need_min:
             wire[i] = next(names)
@@ -1972,8 +1975,128 @@ def _network_lines(inputs, k, names, indent):
         if need_max:
             wire[j] = next(names)
             lines.append(f"{indent}{wire[j]} = max({b}, {a})")
+
+
+def _network_lines(inputs, k, names, indent):
+    """Lines that compute the median of the variables ``inputs`` (``k`` of them) by the network.
+
+    ``names`` hands out fresh variable names; returns the lines and the median's expression.
+    """
+    wire = list(inputs)  # the variable on each wire
+    lines = []
+    _network_code(median_network(k), wire, names, indent, lines)
     low, high = wire[(k - 1) // 2], wire[k // 2]
     return lines, (f"_midpoint({low}, {high})" if k % 2 == 0 else low)
+
+
+# The median of wider windows, a group of neighbouring outputs at a time. The windows of
+# outputs o .. o + G - 1 share the k - G + 1 values between them (their core): one network
+# over the core finds its G middle ranks (G + 1 for an even k), and each output's median
+# is a rank of those few together with the G - 1 values of its own window outside the
+# core (a small network: sort those, merge, prune). The median of k values lies among
+# the core's middle ranks or these, because G - 1 values can move it at most G - 1 ranks
+# from the core's middle. k = 31 with G = 4: 63 + 12 min/max per output, not 274.
+# To vectorise across groups, neighbouring groups' loads must sit side by side: a block
+# of the row is first dealt into G phases (phase p holds values G * g + p), so that
+# value t of group g is ``phases[(t % G) * stride + g + t // G]``, contiguous in g.
+# The loop over a block's groups has a constant trip count: with a count known only at
+# run time LLVM vectorised it worse (k = 31: 18 against 11 ms for 1e6 values).
+_GROUPS_PER_BLOCK = 256
+
+
+def median_group(k):
+    """How many neighbouring windows of ``k`` values share one network over their core.
+
+    One, no sharing, up to k = 10: dealing the values into phases and back costs more
+    than it saves. Kernels alone on 1e6 normal values, one thread, ms for G = 1, 4, 8:
+    k = 5: 1.5 (G = 2: 3.3); k = 10: 5.2, 5.4; k = 11: 4.6, 4.2; k = 13: 5.8, 5.0; k = 33:
+    27, 9.2, 8.8; k = 36: 34, 11.9, 10.9; k = 41: 14.9 and 12.2 for G = 4, 8. G = 8
+    compiles in twice the time of G = 4.
+    """
+    if k <= 10:
+        return 1
+    return 4 if k <= NETWORK_MAX else 8
+
+
+@functools.cache
+def _core_network(k, group):
+    """The network that finds the middle ranks a group's core holds for windows of ``k`` values."""
+    low, high = (k - 1) // 2, k // 2
+    ranks = range(low - group + 1, high + 1)
+    return min((_prune(network, ranks) for network in _batcher_networks(k - group + 1)), key=_network_cost)
+
+
+@functools.cache
+def _merge_network(n_sorted, n_loose, ranks):
+    """Sort ``n_loose`` wires that follow ``n_sorted`` sorted ones, merge both, pruned to ``ranks``."""
+    network = []
+    loose = list(range(n_sorted, n_sorted + n_loose))
+    _odd_even_sort(loose, network)
+    _odd_even_merge(list(range(n_sorted)), loose, network)
+    return _prune(network, ranks)
+
+
+def _grouped_median_source(k, group):
+    """:func:`_network_source` for the median, ``group`` outputs sharing a core (see above)."""
+    blocks = _GROUPS_PER_BLOCK
+    reach = -(-(k - 1) // group)  # the groups a block's last group reads past the block
+    stride = blocks + reach
+    names = (f"v{number}" for number in range(10**6))
+    indent = "            "
+
+    def load(t):  # value t of the current group's windows
+        return f"phases[g + {(t % group) * stride + t // group}]"
+
+    lines = [
+        "def windows(values, out, first, stop, offset, marker):",
+        f"    xs = values[first + offset : stop + offset + {k - 1}]",
+        "    os = out[first:stop]",
+        "    n_out = stop - first",
+        f"    phases = np.empty({group * stride})",
+        f"    medians = np.empty({group * blocks})",
+        f"    for block in range(0, n_out, {group * blocks}):",
+        f"        if block + {group * stride} <= xs.size:",
+        f"            for g in range({stride}):",
+        *(f"                phases[g + {p * stride}] = xs[block + {group} * g + {p}]" for p in range(group)),
+        "        else:  # the row's last block: past the row's end, values whose results are not kept",
+        f"            for g in range({stride}):",
+        f"                t = block + {group} * g",
+        *(
+            f"                phases[g + {p * stride}] = xs[t + {p}] if t + {p} < xs.size else 0.0"
+            for p in range(group)
+        ),
+        f"        for g in range({blocks}):",
+    ]
+    wire = []
+    for t in range(group - 1, k):
+        wire.append(next(names))
+        lines.append(f"{indent}{wire[-1]} = {load(t)}")
+    low, high = (k - 1) // 2, k // 2
+    _network_code(_core_network(k, group), wire, names, indent, lines)
+    middle = wire[low - group + 1 : high + 1]
+    ranks = (group - 1, group - 1 + high - low)  # of the median's two sides among middle + own
+    for d in range(group):  # output o + d: its own values are t = d .. group - 2 and k .. k + d - 1
+        own = [*range(d, group - 1), *range(k, k + d)]
+        wire = list(middle)
+        for t in own:
+            wire.append(next(names))
+            lines.append(f"{indent}{wire[-1]} = {load(t)}")
+        _network_code(_merge_network(len(middle), len(own), ranks), wire, names, indent, lines)
+        median = f"_midpoint({wire[ranks[0]]}, {wire[ranks[1]]})" if high != low else wire[ranks[0]]
+        lines.append(f"{indent}medians[g + {d * blocks}] = {median}")
+    lines += [
+        f"        size = min({group * blocks}, n_out - block)",
+        f"        for g in range(size // {group}):",
+        *(f"            os[block + {group} * g + {d}, 0] = medians[g + {d * blocks}]" for d in range(group)),
+        f"        for o in range(size - size % {group}, size):",
+        f"            os[block + o, 0] = medians[o // {group} + (o % {group}) * {blocks}]",
+        # Each value is the newest of exactly one window (see _network_source).
+        "    missing = 0",
+        f"    for t in range({k - 1}, xs.size):",
+        "        missing += xs[t] != xs[t]",
+        "    return missing",
+    ]
+    return "\n".join(lines) + "\n"
 
 
 def _network_source(k, kind):
@@ -1987,6 +2110,8 @@ def _network_source(k, kind):
     to redo. Returns how many NaN it met among each window's newest value (where not
     zero, some results are wrong: the caller finds the windows that hold a NaN).
     """
+    if kind == NETWORK_MEDIAN and median_group(k) > 1:
+        return _grouped_median_source(k, median_group(k))
     indent = "        "
     names = (f"v{number}" for number in range(10**6))
     inputs = [next(names) for _ in range(k)]

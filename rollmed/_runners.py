@@ -190,17 +190,20 @@ def run_fixed(
 def _network_kind(statistic: Statistic, exact: bool, offsets, expanding: bool, min_count: int):
     """The kind of median network that answers (rollmed._kernels.NETWORK_*), or None.
 
-    Networks take the median and the MAD of float windows of 2 to NETWORK_MAX rows, a
-    result for every row, where a full window is enough for ``min_count``.
+    Networks take the median of float windows of 2 to MEDIAN_NETWORK_MAX rows and the
+    MAD of 2 to NETWORK_MAX, a result for every row, where a full window is enough for
+    ``min_count``.
     """
     from rollmed import _kernels
 
     start_offset, end_offset, step = offsets
     width = end_offset - start_offset
-    if exact or expanding or step != 1 or not 2 <= width <= _kernels.NETWORK_MAX or min_count > width:
+    if exact or expanding or step != 1 or width < 2 or min_count > width:
         return None
     if statistic == MEDIAN:
-        return _kernels.NETWORK_MEDIAN
+        return _kernels.NETWORK_MEDIAN if width <= _kernels.MEDIAN_NETWORK_MAX else None
+    if width > _kernels.NETWORK_MAX:
+        return None
     if isinstance(statistic, MedianAbsoluteDeviation):
         return _kernels.NETWORK_MEDIAN_AND_MAD if statistic.with_median else _kernels.NETWORK_MAD
     if isinstance(statistic, Quantiles) and statistic.n_outputs > 1 and width <= _kernels.SORT_NETWORK_MAX:

@@ -4,9 +4,11 @@ import itertools
 
 import bottleneck as bn
 import numpy as np
+import pandas as pd
 import pytest
 
 import rollmed
+from rollmed import _kernels
 from tests import reference
 
 
@@ -176,3 +178,29 @@ def test_exhaustive_small_windows():
                     reference.rolling_median(a, window, min_count),
                     err_msg=f"input {values} | window {window} | min_count {min_count}",
                 )
+
+
+@pytest.mark.parametrize("window", [10, 11, 32, 33, 64, 65])
+def test_median_networks_on_both_sides_of_each_switch(window):
+    # A network per window up to 10 values; over the core that 4 neighbouring windows
+    # share up to 32 and 8 up to MEDIAN_NETWORK_MAX (64); the heaps beyond. The shared
+    # cores work through blocks of 256 groups: lengths end just before, at and after a
+    # block's last result, and the last block is cut short. NaN (left to the general
+    # path), ±inf, ±0, 1e308 and ties; three rows of one array; centred windows.
+    rng = np.random.default_rng(window)
+    block = 256 * _kernels.median_group(window)
+    for n in (window, block + window - 2, block + window - 1, block + window, 3 * block + 5):
+        rows = np.stack(
+            [
+                rng.standard_normal(n),
+                rng.choice([0.0, -0.0, 1.0, 2.5, -np.inf, np.inf, 1e308, -1e308], n),
+                np.where(rng.random(n) < 0.002, np.nan, rng.integers(-3, 4, n)),
+            ]
+        )
+        expected = np.stack([reference.rolling_median(row, window) for row in rows])
+        np.testing.assert_array_equal(rollmed.move_median(rows, window), expected, err_msg=f"{n=}")
+        for row in rows:
+            centred = pd.Series(row).rollmed.window(window, min_periods=1, center=True).to_numpy()
+            np.testing.assert_array_equal(
+                centred, reference.rolling_median(row, window, 1, True), err_msg=f"{n=}"
+            )

@@ -9,7 +9,7 @@ from hypothesis.extra import numpy as hnp
 
 import rollmed
 from tests import reference
-from tests.strategies import float_series, int64_values, pandas_safe_series, window_args
+from tests.strategies import float_series, int64_values, pandas_safe_series, window_args, windows
 
 
 def assert_same(actual, expected, context=""):
@@ -35,7 +35,7 @@ def test_expanding_equals_reference(values, min_periods):
 def test_move_median_equals_reference(data, values):
     if values.size == 0:
         return
-    window = data.draw(st.integers(1, values.size))
+    window = data.draw(windows(1, values.size))
     min_count = data.draw(st.integers(1, window))
     result = rollmed.move_median(values, window, min_count)
     assert_same(result, reference.rolling_median(values, window, min_count), f"{window=} {min_count=}")
@@ -44,7 +44,7 @@ def test_move_median_equals_reference(data, values):
 @given(data=st.data(), values=hnp.arrays(np.int64, st.integers(1, 120), elements=int64_values))
 def test_int64_extremes_equal_reference_on_float64(data, values):
     # Integers are medianed as float64, like bottleneck and pandas (exact integers are a later mode).
-    window = data.draw(st.integers(1, values.size))
+    window = data.draw(windows(1, values.size))
     result = rollmed.move_median(values, window)
     assert_same(result, reference.rolling_median(values.astype(np.float64), window))
 
@@ -72,7 +72,7 @@ def test_causal(data, values, extra):
     # A trailing window only looks back: more data after the end changes nothing before it.
     if values.size == 0:
         return
-    window = data.draw(st.integers(1, values.size))
+    window = data.draw(windows(1, values.size))
     short = rollmed.move_median(values, window, 1)
     longer = rollmed.move_median(np.concatenate([values, extra]), window, 1)
     assert_same(longer[: values.size], short)

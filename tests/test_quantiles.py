@@ -10,7 +10,7 @@ from hypothesis.extra import numpy as hnp
 
 import rollmed
 from tests import reference
-from tests.strategies import INT64_MAX, INT64_MIN, float_series, int64_values, pandas_safe_series
+from tests.strategies import INT64_MAX, INT64_MIN, float_series, int64_values, pandas_safe_series, windows
 
 MODES = ["linear", "lower", "higher", "midpoint", "nearest"]
 EXACT_MODES = ["lower", "higher", "nearest", "floor"]
@@ -19,7 +19,7 @@ quantiles = st.one_of(st.sampled_from([0.0, 0.1, 0.25, 1 / 3, 0.5, 0.75, 0.9, 1.
 
 @given(data=st.data(), values=float_series(), q=quantiles, mode=st.sampled_from([*MODES, "floor"]))
 def test_window_quantile_equals_reference(data, values, q, mode):
-    window = data.draw(st.integers(1, len(values) + 3))
+    window = data.draw(windows(1, len(values) + 3))
     min_periods = data.draw(st.integers(0, window))
     center = data.draw(st.booleans())
     result = pd.Series(values).rollmed.window(
@@ -34,7 +34,7 @@ def test_window_quantile_equals_reference(data, values, q, mode):
 
 @given(data=st.data(), values=pandas_safe_series(), q=quantiles, mode=st.sampled_from(MODES))
 def test_window_quantile_equals_pandas(data, values, q, mode):
-    window = data.draw(st.integers(1, len(values) + 3))
+    window = data.draw(windows(1, len(values) + 3))
     min_periods = data.draw(st.integers(0, window))
     series = pd.Series(values, name="v")
     expected = series.rolling(window, min_periods=min_periods).quantile(q, interpolation=mode)
@@ -59,7 +59,7 @@ def test_expanding_quantile_equals_pandas(values, q, mode, min_periods):
 def test_move_quantile_equals_reference(data, values, q, mode):
     if values.size == 0:
         return
-    window = data.draw(st.integers(1, values.size))
+    window = data.draw(windows(1, values.size))
     min_count = data.draw(st.integers(1, window))
     result = rollmed.move_quantile(values, window, q, min_count=min_count, interpolation=mode)
     with np.errstate(invalid="ignore", over="ignore"):
@@ -81,7 +81,7 @@ def test_move_quantile_at_one_half_is_move_median():
     mode=st.sampled_from(EXACT_MODES),
 )
 def test_exact_integers_at_the_int64_extremes(data, values, q, mode):
-    window = data.draw(st.integers(1, len(values) + 2))
+    window = data.draw(windows(1, len(values) + 2))
     series = pd.Series(values, name="n")
     result = series.rollmed.window(window, min_periods=1, q=q, interpolation=mode)
     assert result.dtype == "Int64"
@@ -95,7 +95,7 @@ def test_exact_integers_at_the_int64_extremes(data, values, q, mode):
     mode=st.sampled_from(EXACT_MODES),
 )
 def test_exact_integers_with_missing_values(data, values, mode):
-    window = data.draw(st.integers(1, len(values) + 2))
+    window = data.draw(windows(1, len(values) + 2))
     min_periods = data.draw(st.integers(0, window))
     series = pd.Series(values, dtype="Int64")
     result = series.rollmed.window(window, min_periods=min_periods, interpolation=mode)

@@ -26,7 +26,9 @@ def long_data(n=300_000, seed=5):
     return values
 
 
-@pytest.mark.parametrize("window, center", [(3, False), (101, True), (4000, False), (20_000, True)])
+@pytest.mark.parametrize(
+    "window, center", [(3, False), (33, True), (101, True), (4000, False), (20_000, True)]
+)
 def test_one_and_two_threads_agree_with_the_reference(num_threads, window, center):
     values = long_data()
     series = pd.Series(values)
