@@ -1860,8 +1860,7 @@ def _robust_windows_overload(marker, values, start, end, statistic, work, width,
 # so LLVM vectorises the loop across outputs: four neighbouring windows to a register,
 # each compare-exchange one vminpd and one vmaxpd. From k = 11 the median comes from a
 # network over the core that neighbouring windows share (below), a quarter of the work
-# at k = 31. Measured on 1e6 normal values, one thread, whole calls: k = 31 in 15 ms,
-# 64 in 22, where the heaps take 30 to 60; the compile time grows with k (20 s at 64).
+# at k = 31. The compile time grows with k: 1 to 6 s for the median's (k = 160).
 #
 # Exactness: a compare-exchange is ``lo = min(a, b)``, ``hi = max(b, a)`` (numba's
 # builtins: one test, two complementary selects), a permutation of its inputs, so a
@@ -1873,10 +1872,11 @@ def _robust_windows_overload(marker, values, start, end, statistic, work, width,
 # disk with this file. (numba.literally would re-type every call: 20 ms each.)
 
 # The widest window the networks take for the MAD (wider ones go to the heaps), and for
-# the median, whose networks share a core between neighbouring outputs (see below): k =
-# 48 in 15 against 63 ms on the heaps, compiled in 11 s on first use.
+# the median, whose networks share a core between neighbouring outputs (see below). The
+# kernel alone, 1e6 values, one thread, against the heaps' whole call (62-72 ms): k =
+# 101, 29 ms; 160, 41; 180, 45; then a cliff: 190, 110 (the core no longer fits).
 NETWORK_MAX = 32
-MEDIAN_NETWORK_MAX = 64
+MEDIAN_NETWORK_MAX = 160
 
 
 def _odd_even_merge(wires_a, wires_b, out):
@@ -2000,7 +2000,9 @@ def _network_lines(inputs, k, names, indent):
 # of the row is first dealt into G phases (phase p holds values G * g + p), so that
 # value t of group g is ``phases[(t % G) * stride + g + t // G]``, contiguous in g.
 # The loop over a block's groups has a constant trip count: with a count known only at
-# run time LLVM vectorised it worse (k = 31: 18 against 11 ms for 1e6 values).
+# run time LLVM vectorised it worse (k = 31: 18 against 11 ms for 1e6 values). The
+# networks are emitted as LLVM IR (an intrinsic): written as source, typing them took
+# most of a compile six times as long.
 _GROUPS_PER_BLOCK = 256
 
 
@@ -2008,14 +2010,16 @@ def median_group(k):
     """How many neighbouring windows of ``k`` values share one network over their core.
 
     One, no sharing, up to k = 10: dealing the values into phases and back costs more
-    than it saves. Kernels alone on 1e6 normal values, one thread, ms for G = 1, 4, 8:
-    k = 5: 1.5 (G = 2: 3.3); k = 10: 5.2, 5.4; k = 11: 4.6, 4.2; k = 13: 5.8, 5.0; k = 33:
-    27, 9.2, 8.8; k = 36: 34, 11.9, 10.9; k = 41: 14.9 and 12.2 for G = 4, 8. G = 8
-    compiles in twice the time of G = 4.
+    than it saves. Kernels alone on 1e6 normal values, one thread, ms for G = 1, 4, 8, 16:
+    k = 5: 1.5 (G = 2: 3.3); k = 10: 5.2, 5.4; k = 11: 4.6, 4.2; k = 13: 5.8, 5.0; k =
+    31: 27, 11.6, 11.2; k = 64: -, 26.4, 19.3, 24.8; k = 80: -, 36, 24, 27; k = 101: -,
+    48, 29.0, 28.9; k = 128: -, 68, 40, 35; k = 160: -, 90, 48, 41.
     """
     if k <= 10:
         return 1
-    return 4 if k <= NETWORK_MAX else 8
+    if k <= 32:
+        return 4
+    return 8 if k <= 100 else 16
 
 
 @functools.cache
@@ -2036,67 +2040,103 @@ def _merge_network(n_sorted, n_loose, ranks):
     return _prune(network, ranks)
 
 
-def _grouped_median_source(k, group):
-    """:func:`_network_source` for the median, ``group`` outputs sharing a core (see above)."""
+def _group_reach(k, group):
+    """How many groups past a block's last one its windows read."""
+    return -(-(k - 1) // group)
+
+
+def _compare_exchanges(builder, network, wire):
+    """Emit the min and max of a pruned ``network`` over the LLVM values ``wire`` (updated).
+
+    As numba's builtins in the networks written as source: ``min(a, b)`` is ``a`` unless
+    ``b < a`` and ``max(b, a)`` is ``b`` unless ``a > b``, a permutation of the two.
+    """
+    for i, j, need_min, need_max in network:
+        a, b = wire[i], wire[j]
+        if need_min:
+            wire[i] = builder.select(builder.fcmp_ordered("<", b, a), b, a)
+        if need_max:
+            wire[j] = builder.select(builder.fcmp_ordered(">", a, b), a, b)
+
+
+@functools.cache
+def _group_middles(k, group):
+    """An intrinsic ``(phases, middles, g)``: the middle values of each window of group ``g``.
+
+    Window ``d`` of the group gets its lower middle value in ``middles[g + 2 * d *
+    _GROUPS_PER_BLOCK]`` and its upper one (the same for an odd k) a block further.
+    Emitted as LLVM IR: numba typed the same min and max written as source for most of
+    the compile, 16 s at k = 31 (groups of 8) where this takes 2.6.
+    """
     blocks = _GROUPS_PER_BLOCK
-    reach = -(-(k - 1) // group)  # the groups a block's last group reads past the block
-    stride = blocks + reach
-    names = (f"v{number}" for number in range(10**6))
-    indent = "            "
-
-    def load(t):  # value t of the current group's windows
-        return f"phases[g + {(t % group) * stride + t // group}]"
-
-    lines = [
-        "def windows(values, out, first, stop, offset, marker):",
-        f"    xs = values[first + offset : stop + offset + {k - 1}]",
-        "    os = out[first:stop]",
-        "    n_out = stop - first",
-        f"    phases = np.empty({group * stride})",
-        f"    medians = np.empty({group * blocks})",
-        f"    for block in range(0, n_out, {group * blocks}):",
-        f"        if block + {group * stride} <= xs.size:",
-        f"            for g in range({stride}):",
-        *(f"                phases[g + {p * stride}] = xs[block + {group} * g + {p}]" for p in range(group)),
-        "        else:  # the row's last block: past the row's end, values whose results are not kept",
-        f"            for g in range({stride}):",
-        f"                t = block + {group} * g",
-        *(
-            f"                phases[g + {p * stride}] = xs[t + {p}] if t + {p} < xs.size else 0.0"
-            for p in range(group)
-        ),
-        f"        for g in range({blocks}):",
-    ]
-    wire = []
-    for t in range(group - 1, k):
-        wire.append(next(names))
-        lines.append(f"{indent}{wire[-1]} = {load(t)}")
+    stride = blocks + _group_reach(k, group)
     low, high = (k - 1) // 2, k // 2
-    _network_code(_core_network(k, group), wire, names, indent, lines)
-    middle = wire[low - group + 1 : high + 1]
-    ranks = (group - 1, group - 1 + high - low)  # of the median's two sides among middle + own
-    for d in range(group):  # output o + d: its own values are t = d .. group - 2 and k .. k + d - 1
-        own = [*range(d, group - 1), *range(k, k + d)]
-        wire = list(middle)
-        for t in own:
-            wire.append(next(names))
-            lines.append(f"{indent}{wire[-1]} = {load(t)}")
-        _network_code(_merge_network(len(middle), len(own), ranks), wire, names, indent, lines)
-        median = f"_midpoint({wire[ranks[0]]}, {wire[ranks[1]]})" if high != low else wire[ranks[0]]
-        lines.append(f"{indent}medians[g + {d * blocks}] = {median}")
-    lines += [
-        f"        size = min({group * blocks}, n_out - block)",
-        f"        for g in range(size // {group}):",
-        *(f"            os[block + {group} * g + {d}, 0] = medians[g + {d * blocks}]" for d in range(group)),
-        f"        for o in range(size - size % {group}, size):",
-        f"            os[block + o, 0] = medians[o // {group} + (o % {group}) * {blocks}]",
+    ranks = (group - 1, group - 1 + high - low)  # of the middle values among the core's and its own
+
+    @intrinsic
+    def middles_of_group(typingctx, phases, middles, g):
+        def codegen(context, builder, signature, args):
+            phases_data = context.make_array(signature.args[0])(context, builder, value=args[0]).data
+            middles_data = context.make_array(signature.args[1])(context, builder, value=args[1]).data
+            g = args[2]
+
+            def at(data, offset):
+                return builder.gep(
+                    data, [builder.add(g, ir.Constant(g.type, offset), flags=["nsw"])], inbounds=True
+                )
+
+            def load(t):  # value t of the group's windows
+                return builder.load(at(phases_data, (t % group) * stride + t // group))
+
+            wire = [load(t) for t in range(group - 1, k)]
+            _compare_exchanges(builder, _core_network(k, group), wire)
+            middle = wire[low - group + 1 : high + 1]
+            for d in range(group):  # window d's own values: t = d .. group - 2 and k .. k + d - 1
+                own = [*range(d, group - 1), *range(k, k + d)]
+                window = middle + [load(t) for t in own]
+                _compare_exchanges(builder, _merge_network(len(middle), len(own), ranks), window)
+                for side in range(1 if high == low else 2):
+                    builder.store(window[ranks[side]], at(middles_data, (2 * d + side) * blocks))
+            return context.get_dummy_value()
+
+        return types.void(phases, middles, g), codegen
+
+    return middles_of_group
+
+
+def _grouped_median_windows(k, group):
+    """:func:`_network_windows` for the median, ``group`` neighbouring windows sharing a core."""
+    middles_of_group = _group_middles(k, group)
+    blocks = _GROUPS_PER_BLOCK
+    stride = blocks + _group_reach(k, group)
+    odd = k % 2 == 1
+
+    def windows(values, out, first, stop, offset, marker):
+        xs = values[first + offset : stop + offset + k - 1]
+        results = out[first:stop]
+        phases = np.empty(group * stride)
+        middles = np.empty(2 * group * blocks)
+        for block in range(0, stop - first, group * blocks):
+            if block + group * stride <= xs.size:
+                for g in range(stride):
+                    for p in range(group):
+                        phases[g + p * stride] = xs[block + group * g + p]
+            else:  # the row's last block: past its end, values whose results are not kept
+                for g in range(stride):
+                    for p in range(group):
+                        t = block + group * g + p
+                        phases[g + p * stride] = xs[t] if t < xs.size else 0.0
+            for g in range(blocks):
+                middles_of_group(phases, middles, g)
+            size = min(group * blocks, stop - first - block)
+            for o in range(size):
+                g, d = o // group, o % group
+                lower = middles[g + 2 * d * blocks]
+                results[block + o, 0] = lower if odd else _midpoint(lower, middles[g + (2 * d + 1) * blocks])
         # Each value is the newest of exactly one window (see _network_source).
-        "    missing = 0",
-        f"    for t in range({k - 1}, xs.size):",
-        "        missing += xs[t] != xs[t]",
-        "    return missing",
-    ]
-    return "\n".join(lines) + "\n"
+        return _count_nan(xs, k - 1, xs.size)
+
+    return windows
 
 
 def _network_source(k, kind):
@@ -2110,8 +2150,6 @@ def _network_source(k, kind):
     to redo. Returns how many NaN it met among each window's newest value (where not
     zero, some results are wrong: the caller finds the windows that hold a NaN).
     """
-    if kind == NETWORK_MEDIAN and median_group(k) > 1:
-        return _grouped_median_source(k, median_group(k))
     indent = "        "
     names = (f"v{number}" for number in range(10**6))
     inputs = [next(names) for _ in range(k)]
@@ -2179,8 +2217,10 @@ def _network_windows(values, out, first, stop, offset, marker):  # pragma: no co
 @overload(_network_windows, jit_options={"nogil": True})
 def _network_windows_overload(values, out, first, stop, offset, marker):
     """The network for the ``k`` and kind that ``marker``'s type carries."""
-    k_type, kind_type = marker.types
-    return _compiled_network_source(k_type.count, kind_type.count - 1)
+    k, kind = marker.types[0].count, marker.types[1].count - 1
+    if kind == NETWORK_MEDIAN and median_group(k) > 1:
+        return _grouped_median_windows(k, median_group(k))
+    return _compiled_network_source(k, kind)
 
 
 def _window_size(marker):  # pragma: no cover

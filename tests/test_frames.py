@@ -43,7 +43,7 @@ def test_fixture_has_the_dtypes_meant(frame):
 
 @pytest.mark.parametrize("center", [False, True])
 @pytest.mark.parametrize("closed", CLOSED)
-@pytest.mark.parametrize("window", [1, 2, 3, 5, 65])
+@pytest.mark.parametrize("window", [1, 2, 3, 5, 161])
 def test_window_matches_pandas(frame, window, closed, center):
     for min_periods in [None, 0, 1, 2]:
         if min_periods is not None and min_periods > window:

@@ -180,10 +180,11 @@ def test_exhaustive_small_windows():
                 )
 
 
-@pytest.mark.parametrize("window", [10, 11, 32, 33, 64, 65])
+@pytest.mark.parametrize("window", [10, 11, 32, 33, 100, 101, 160, 161])
 def test_median_networks_on_both_sides_of_each_switch(window):
-    # A network per window up to 10 values; over the core that 4 neighbouring windows
-    # share up to 32 and 8 up to MEDIAN_NETWORK_MAX (64); the heaps beyond. The shared
+    # A network per window up to 10 values; over the core that neighbouring windows
+    # share, 4 of them up to 32, 8 up to 100, 16 up to MEDIAN_NETWORK_MAX (160); the
+    # heaps beyond. The shared
     # cores work through blocks of 256 groups: lengths end just before, at and after a
     # block's last result, and the last block is cut short. NaN (left to the general
     # path), ±inf, ±0, 1e308 and ties; three rows of one array; centred windows.

@@ -85,9 +85,10 @@ def report(results: Results) -> str:
         "pandas and rollmed are imported (not timed): from the on-disk cache an earlier process "
         f"wrote, and with an empty cache directory of its own (the compile). All at k = {WINDOW} "
         "(the Hampel filter at its usual 21). Which kernels compile depends on the window: the "
-        "median takes median networks up to 64 values and the heaps above, so this median row "
-        "times the heaps' compile, where the startup section's (k = 3) times a network's; the "
-        "other statistics' kernels for other windows are not timed here.\n\n" + markdown_table(header, rows)
+        "median takes a network per window up to 10 values, a network shared by neighbouring "
+        "windows up to 160 and the heaps above, so this median row times a shared network's "
+        "compile, where the startup section's (k = 3) times a network per window; the other "
+        "statistics' kernels for other windows are not timed here.\n\n" + markdown_table(header, rows)
     )
 
 
