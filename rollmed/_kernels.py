@@ -1931,11 +1931,15 @@ def _prune(network, ranks):
     return kept
 
 
+def _cheaper_pruned(n, ranks):
+    """The cheaper of Batcher's two networks for ``n`` values, pruned to ``ranks``."""
+    return min((_prune(network, ranks) for network in _batcher_networks(n)), key=_network_cost)
+
+
 @functools.cache
 def median_network(k):
     """The cheaper of Batcher's two networks for ``k`` values, pruned to their middle ranks."""
-    ranks = tuple(sorted({(k - 1) // 2, k // 2}))
-    return min((_prune(network, ranks) for network in _batcher_networks(k)), key=_network_cost)
+    return _cheaper_pruned(k, sorted({(k - 1) // 2, k // 2}))
 
 
 def _network_cost(pruned):
@@ -1958,7 +1962,7 @@ SORT_NETWORK_MAX = 16
 @functools.cache
 def sorting_network(k):
     """The cheaper of Batcher's two networks for ``k`` values, whole: every rank comes out."""
-    return min((_prune(network, range(k)) for network in _batcher_networks(k)), key=_network_cost)
+    return _cheaper_pruned(k, range(k))
 
 
 def _network_code(network, wire, names, indent, lines):
@@ -2027,7 +2031,7 @@ def _core_network(k, group):
     """The network that finds the middle ranks a group's core holds for windows of ``k`` values."""
     low, high = (k - 1) // 2, k // 2
     ranks = range(low - group + 1, high + 1)
-    return min((_prune(network, ranks) for network in _batcher_networks(k - group + 1)), key=_network_cost)
+    return _cheaper_pruned(k - group + 1, ranks)
 
 
 @functools.cache
@@ -2325,7 +2329,8 @@ def sorted_afresh_bounds(values, start, end, readout, out):
     """One quantile of each window ``[start[j], end[j])`` of a float row, sorted afresh, into ``out[j]``.
 
     For the few windows a network leaves (cut short at the ends, holding a NaN): at most
-    NETWORK_MAX values each, so sorting them is cheap, and the heaps need not compile for them.
+    MEDIAN_NETWORK_MAX values each, so sorting them is cheap, and the heaps need not compile
+    for them.
     """
     width = max(np.max(end - start), 1) if start.size else 1
     buffer = np.empty(width, values.dtype)
