@@ -2121,15 +2121,11 @@ def _grouped_median_windows(k, group):
         phases = np.empty(group * stride)
         middles = np.empty(2 * group * blocks)
         for block in range(0, stop - first, group * blocks):
-            if block + group * stride <= xs.size:
-                for g in range(stride):
-                    for p in range(group):
-                        phases[g + p * stride] = xs[block + group * g + p]
-            else:  # the row's last block: past its end, values whose results are not kept
-                for g in range(stride):
-                    for p in range(group):
-                        t = block + group * g + p
-                        phases[g + p * stride] = xs[t] if t < xs.size else 0.0
+            for g in range(stride):
+                for p in range(group):
+                    t = block + group * g + p
+                    # (past the row's end: values whose results are not kept)
+                    phases[g + p * stride] = xs[t] if t < xs.size else 0.0
             for g in range(blocks):
                 middles_of_group(phases, middles, g)
             size = min(group * blocks, stop - first - block)
