@@ -713,7 +713,9 @@ def _run_windows(sort_afresh, values, valid, start, end, readout, buffer, state,
 # index there); a bitset over ``merged`` marks the values inside the window, one bit
 # flipped as a value enters or leaves. The r-th smallest value is ``merged`` at the
 # r-th set bit, found by a *cursor* (a bit index and the set bits before it) that
-# walks from its last answer a word at a time: amortised O(1) in a sliding window.
+# walks from its last answer a word at a time: amortised O(1) in a sliding window
+# (and one set bit at most, without a popcount, when a window slides a row on and
+# keeps its count: _slide_by_one).
 # Counts below a value are popcounts of a prefix of the bitset.
 #
 # Sorting and merging are the cost (by buckets, or a radix sort of packed keys; numba
