@@ -71,7 +71,7 @@ def get_num_threads() -> int:
 def set_num_threads(n: int) -> None:
     """Set the number of threads rollmed's kernels run on.
 
-    Results do not depend on it: the data is split the same way whatever the count.
+    Results do not depend on it: every split of the data gives the same results, bit for bit.
 
     Parameters
     ----------

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 import rollmed
+from rollmed import _runners
 from tests import reference
 
 
@@ -37,8 +38,13 @@ def test_one_and_two_threads_agree_with_the_reference(num_threads, window, cente
         num_threads(threads)
         results.append(series.rollmed.window(window, min_periods=1, center=center).to_numpy())
     np.testing.assert_array_equal(results[0], results[1])
-    # The reference is slow: check it at the edges of the spans the work is split into.
-    checked = np.r_[0:300, 65_400:65_700, 131_000:131_200, 149_900:150_700, -300:0]
+    # The reference is slow: check it at the edges of the spans the work is split into
+    # (on one thread and on two), across the gap in the middle, and at the ends.
+    edges = []
+    for threads in (1, 2):
+        num_threads(threads)
+        edges += [first for _, _, first, _ in _runners.spans(1, len(values), window)[1:]]
+    checked = np.r_[0:300, 149_900:150_700, -300:0, *(np.arange(edge - 100, edge + 100) for edge in edges)]
     start, end = reference.window_bounds(len(values), window, center)
     for i in checked % len(values):
         window_values = values[start[i] : end[i]]
