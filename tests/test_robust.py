@@ -344,6 +344,47 @@ def test_one_quantile_on_both_sides_of_the_heaps(window):
                 np.testing.assert_array_equal(result, expected, err_msg=f"{kind} {q} {how}")
 
 
+@st.composite
+def wide_window_values(draw):
+    """Up to 1,500 values for the block window: ties, +-0 and +-inf or normal noise, NaN here and there."""
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    n = draw(st.integers(0, 1500))
+    if draw(st.booleans()):
+        values = rng.choice([0.0, -0.0, 1.0, 2.5, -np.inf, np.inf, 1e308, -1e308], n) + rng.integers(0, 3, n)
+    else:
+        values = rng.standard_normal(n)
+    values[rng.random(n) < draw(st.sampled_from([0.0, 0.002, 0.05]))] = np.nan
+    if n and draw(st.booleans()):
+        first = draw(st.integers(0, n - 1))
+        values[first : first + draw(st.integers(1, 400))] = np.nan
+    return values
+
+
+@settings(max_examples=25)
+@given(data=st.data(), values=wide_window_values())
+def test_the_block_window_against_the_reference(data, values):
+    # The block window takes the median of fixed windows wider than FIXED_HEAPS_MAX (512)
+    # and several quantiles of windows wider than SORTED_ARRAY_MAX (256); windows that
+    # slide a row on with no NaN entering or leaving take its one-set-bit step, the others
+    # (a NaN, the row's ends, a new pair of blocks) its walk.
+    window = data.draw(st.sampled_from([257, 300, 513, 700]))
+    min_periods = data.draw(st.sampled_from([1, window // 2, window]))
+    center = data.draw(st.booleans())
+    how = data.draw(st.sampled_from(["linear", "lower", "higher", "midpoint", "nearest"]))
+    qs = data.draw(st.sampled_from([[0.5], [0.25, 0.5, 0.9], [0.0, 1.0], [0.3, 0.7]]))
+    series = pd.Series(values)
+    start, end, _ = pandas_bounds(series, window, min_periods=min_periods, center=center)
+    result = series.rollmed.window(
+        window, min_periods, center, q=qs if len(qs) > 1 else qs[0], interpolation=how
+    )
+    result = result.to_numpy().reshape(len(values), len(qs))
+    for position, q in enumerate(qs):
+        expected = reference.rolling_over_bounds(
+            values, start, end, min_periods, lambda w, _, q=q: reference.quantile_of(w, q, how)
+        )
+        np.testing.assert_array_equal(result[:, position], expected, err_msg=f"q = {q}")
+
+
 @pytest.mark.parametrize("window", [40, 256])
 def test_each_row_of_an_array_starts_its_own_window(window):
     # Short rows go several to a task, and the sorted array is kept from one block of
