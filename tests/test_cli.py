@@ -509,6 +509,8 @@ def test_a_stop_signal_leaves_no_file(tmp_path, slow_file, signum, chunksize):
         env=_environment(),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        # Under nohup the tests inherit an ignored SIGHUP, which the run rightly keeps.
+        preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_DFL),
     )
     deadline = time.monotonic() + 600  # a cold numba cache compiles the kernels first
     while not list(tmp_path.glob(".out.csv.xz.*.tmp*")):
