@@ -379,8 +379,10 @@ def test_the_block_window_against_the_reference(data, values):
     )
     result = result.to_numpy().reshape(len(values), len(qs))
     for position, q in enumerate(qs):
+        # q = 0.5 with linear interpolation is pandas' median, (a + b) / 2: the midpoint.
+        read = "midpoint" if (q, how) == (0.5, "linear") else how
         expected = reference.rolling_over_bounds(
-            values, start, end, min_periods, lambda w, _, q=q: reference.quantile_of(w, q, how)
+            values, start, end, min_periods, lambda w, _, q=q, read=read: reference.quantile_of(w, q, read)
         )
         np.testing.assert_array_equal(result[:, position], expected, err_msg=f"q = {q}")
 
