@@ -1398,34 +1398,27 @@ def _slide_by_one(state, start, end, j, ranks, fractions, interpolations, out):
     The common step in a fixed window, taken without :func:`_slide` and :func:`_seek`:
     the value that leaves and the one that enters are both present, so the count and
     each quantile's rank stay, and every cursor moves at most one set bit, without a
-    popcount. One cursor (the median) is held in a variable, not the state's array.
-    1e6 values, one thread, old and new kernels in turn, min of 7, twice: the median of
-    k = 1,001, 66-71 -> 59-63 ms; 10,001, 72-77 -> 64-69; three quantiles at 1,001,
-    90-101 -> 76-88; 10,001, 95-100 -> 82-86; 300, 99-105 -> 91-100.
+    popcount (holding one cursor in a variable rather than the state's array saved
+    0-3%, within noise, so it is not done). 1e6 values, one thread, old and new
+    kernels in turn, min of 7, twice: the median of k = 1,001, 66-71 -> 59-63 ms;
+    10,001, 72-77 -> 64-69; three quantiles at 1,001, 90-101 -> 76-88; 10,001, 95-100
+    -> 82-86; 300, 99-105 -> 91-100.
     """
     header = state.header
     base = header[_B_PAIR] * header[_B_BLOCK]
     limit = base + header[_B_BLOCK]  # a window starting here needs the next pair
     lo, hi = header[_B_LO], header[_B_HI]
-    one = ranks.size == 1
-    p, rank, fraction, interpolation = state.cursor_bit[0], ranks[0], fractions[0], interpolations[0]
     while j < start.size and start[j] == lo + 1 and end[j] == hi + 1 and lo + 1 < limit:
         entered, left = _swap_one(state, lo, hi, base)
         if entered < 0:
             break
-        if one:
-            p = _cursor_after(state.bits, p, entered, left)
-            out[j, 0] = _read_cursor(state, p, rank, fraction, interpolation)
-        else:
-            for iq in range(ranks.size):
-                q = _cursor_after(state.bits, state.cursor_bit[iq], entered, left)
-                state.cursor_bit[iq] = q
-                out[j, iq] = _read_cursor(state, q, ranks[iq], fractions[iq], interpolations[iq])
+        for iq in range(ranks.size):
+            p = _cursor_after(state.bits, state.cursor_bit[iq], entered, left)
+            state.cursor_bit[iq] = p
+            out[j, iq] = _read_cursor(state, p, ranks[iq], fractions[iq], interpolations[iq])
         lo += 1
         hi += 1
         j += 1
-    if one:
-        state.cursor_bit[0] = p
     header[_B_LO] = lo
     header[_B_HI] = hi
     return j
