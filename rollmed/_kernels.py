@@ -1943,9 +1943,11 @@ def _robust_windows_overload(marker, values, start, end, statistic, work, width,
 # -0.0 and a 0.0 stay two zeros. NaN cannot go through comparisons: the loop counts the
 # NaN among the values it loads, and the windows that hold one are left to the heaps.
 #
-# The code for each k is generated at typing time by an overload; k reaches it as a
-# *type* (a tuple of k zeros), so each k compiles once, on first use, and is cached on
-# disk with this file. (numba.literally would re-type every call: 20 ms each.)
+# The code for each k is generated at typing time by an overload, as LLVM IR; k reaches
+# it as a *type* (a tuple of k zeros), so each k compiles once, on first use, and is
+# cached on disk with this file. (numba.literally would re-type every call: 20 ms each.)
+# Only the network and the loop around it are compiled for each k: the rest of the
+# driver is compiled once (a new k of the MAD, 1e3 values: 3.8-8.6 s -> 1.8-2.0 s).
 
 # The widest window the networks take for the MAD (wider ones go to the heaps), and for
 # the median, whose networks share a core between neighbouring outputs (see below). The
@@ -2039,34 +2041,6 @@ SORT_NETWORK_MAX = 16
 def sorting_network(k):
     """The cheaper of Batcher's two networks for ``k`` values, whole: every rank comes out."""
     return _cheaper_pruned(k, range(k))
-
-
-def _network_code(network, wire, names, indent, lines):
-    """Append to ``lines`` the min/max of a pruned ``network`` over the variables ``wire``.
-
-    ``wire`` holds the variable on each wire and is updated; ``names`` hands out fresh
-    variable names.
-    """
-    for i, j, need_min, need_max in network:
-        a, b = wire[i], wire[j]
-        if need_min:
-            wire[i] = next(names)
-            lines.append(f"{indent}{wire[i]} = min({a}, {b})")
-        if need_max:
-            wire[j] = next(names)
-            lines.append(f"{indent}{wire[j]} = max({b}, {a})")
-
-
-def _network_lines(inputs, k, names, indent):
-    """Lines that compute the median of the variables ``inputs`` (``k`` of them) by the network.
-
-    ``names`` hands out fresh variable names; returns the lines and the median's expression.
-    """
-    wire = list(inputs)  # the variable on each wire
-    lines = []
-    _network_code(median_network(k), wire, names, indent, lines)
-    low, high = wire[(k - 1) // 2], wire[k // 2]
-    return lines, (f"_midpoint({low}, {high})" if k % 2 == 0 else low)
 
 
 # The median of wider windows, a group of neighbouring outputs at a time. The windows of
@@ -2209,14 +2183,80 @@ def _grouped_median_windows(k, group):
                 g, d = o // group, o % group
                 lower = middles[g + 2 * d * blocks]
                 results[block + o, 0] = lower if odd else _midpoint(lower, middles[g + (2 * d + 1) * blocks])
-        # Each value is the newest of exactly one window (see _network_source).
+        # Each value is the newest of exactly one window (see _plain_network_windows).
         return _count_nan(xs, k - 1, xs.size)
 
     return windows
 
 
-def _network_source(k, kind):
-    """The source of ``windows(values, out, first, stop, offset, marker)`` for windows of ``k`` values.
+def _contiguous_vector(xs):
+    return isinstance(xs, types.Array) and xs.ndim == 1 and xs.layout == "C"
+
+
+def _window_wires(context, builder, signature, args, k):
+    """LLVM IR: the loads of ``xs[i + t]`` for t < k, with ``xs`` and ``i`` an intrinsic's first arguments."""
+    data = context.make_array(signature.args[0])(context, builder, value=args[0]).data
+    places = [builder.add(args[1], ir.Constant(args[1].type, t), flags=["nsw"]) for t in range(k)]
+    return [builder.load(builder.gep(data, [place], inbounds=True)) for place in places]
+
+
+@functools.cache
+def _middle_values(k, of_distances):
+    """An intrinsic ``(xs, i, centre)``: the two middle values of ``xs[i:i + k]`` by the median network.
+
+    The lower and the upper one (the same for an odd ``k``). With ``of_distances``, of
+    ``abs(xs[i + t] - centre)`` instead: the MAD's distances.
+    """
+    low, high = (k - 1) // 2, k // 2
+
+    @intrinsic
+    def middle_values(typingctx, xs, i, centre):
+        if not _contiguous_vector(xs):
+            return None
+
+        def codegen(context, builder, signature, args):
+            wire = _window_wires(context, builder, signature, args, k)
+            if of_distances:
+                fabs = builder.module.declare_intrinsic("llvm.fabs", [ir.DoubleType()])
+                wire = [builder.call(fabs, [builder.fsub(x, args[2])]) for x in wire]
+            _compare_exchanges(builder, median_network(k), wire)
+            return context.make_tuple(builder, signature.return_type, (wire[low], wire[high]))
+
+        return types.UniTuple(types.float64, 2)(xs, i, centre), codegen
+
+    return middle_values
+
+
+@functools.cache
+def _sorted_window(k):
+    """An intrinsic ``(xs, i, os)``: the values of ``xs[i:i + k]`` in order, into ``os[i, :k]``."""
+
+    @intrinsic
+    def sorted_window(typingctx, xs, i, os):
+        if not _contiguous_vector(xs):
+            return None
+
+        def codegen(context, builder, signature, args):
+            wire = _window_wires(context, builder, signature, args, k)
+            _compare_exchanges(builder, sorting_network(k), wire)
+            out = context.make_array(signature.args[2])(context, builder, value=args[2])
+            shape = cgutils.unpack_tuple(builder, out.shape)
+            strides = cgutils.unpack_tuple(builder, out.strides)
+            for rank, value in enumerate(wire):
+                place = [args[1], ir.Constant(args[1].type, rank)]
+                address = cgutils.get_item_pointer2(
+                    context, builder, out.data, shape, strides, signature.args[2].layout, place
+                )
+                builder.store(value, address)
+            return context.get_dummy_value()
+
+        return types.void(xs, i, os), codegen
+
+    return sorted_window
+
+
+def _plain_network_windows(k, kind):
+    """:func:`_network_windows` with a network over each whole window (no core shared).
 
     It writes ``out[o, :]`` for ``o`` in ``[first, stop)`` from the window ``values[o +
     offset : o + offset + k]`` (all inside ``values``): its median, its MAD, or both; or
@@ -2225,57 +2265,54 @@ def _network_source(k, kind):
     the median is not finite (the distances are not numbers) it writes NaN for the caller
     to redo. Returns how many NaN it met among each window's newest value (where not
     zero, some results are wrong: the caller finds the windows that hold a NaN).
+    The networks are LLVM IR (intrinsics), as in :func:`_group_middles`: written out as
+    source for numba to type, a MAD network of k = 31 took 9 s to compile.
     """
-    indent = "        "
-    names = (f"v{number}" for number in range(10**6))
-    inputs = [next(names) for _ in range(k)]
-    lines = [
-        "def windows(values, out, first, stop, offset, marker):",
-        # Slices, so that every index is i + a constant with i >= 0: numba then emits no
-        # wraparound for negative indices, and LLVM sees contiguous vector loads.
-        f"    xs = values[first + offset : stop + offset + {k - 1}]",
-        "    os = out[first:stop]",
-        "    missing = 0",
-        "    for i in range(os.shape[0]):",
-        *(f"{indent}{name} = xs[i + {t}]" for t, name in enumerate(inputs)),
-    ]
+    even = k % 2 == 0
+    mad_column = 1 if kind == NETWORK_MEDIAN_AND_MAD else 0
     if kind == NETWORK_SORT:
-        wire = list(inputs)
-        for i, j, _, _ in sorting_network(k):
-            a, b = wire[i], wire[j]
-            wire[i], wire[j] = next(names), next(names)
-            lines += [f"{indent}{wire[i]} = min({a}, {b})", f"{indent}{wire[j]} = max({b}, {a})"]
-        lines += [f"{indent}os[i, {rank}] = {name}" for rank, name in enumerate(wire)]
-        lines.append(f"{indent}missing += {inputs[-1]} != {inputs[-1]}")
-        lines.append("    return missing")
-        return "\n".join(lines) + "\n"
-    median_lines, median = _network_lines(inputs, k, names, indent)
-    lines += median_lines
-    if kind == NETWORK_MEDIAN:
-        lines.append(f"{indent}os[i, 0] = {median}")
+        sorted_window = _sorted_window(k)
+
+        def results(xs, i, os):
+            sorted_window(xs, i, os)
+
+    elif kind == NETWORK_MEDIAN:
+        middle_values = _middle_values(k, False)
+
+        def results(xs, i, os):
+            low, high = middle_values(xs, i, 0.0)
+            os[i, 0] = _midpoint(low, high) if even else low
+
     else:
-        lines.append(f"{indent}m = {median}")
-        distances = [next(names) for _ in range(k)]
-        lines += [f"{indent}{d} = abs({x} - m)" for d, x in zip(distances, inputs, strict=True)]
-        mad_lines, mad = _network_lines(distances, k, names, indent)
-        lines += mad_lines
-        column = 1 if kind == NETWORK_MEDIAN_AND_MAD else 0
-        if column:
-            lines.append(f"{indent}os[i, 0] = m")
-        # A select, not a branch: the loop stays vectorised.
-        lines.append(f"{indent}os[i, {column}] = {mad} if abs(m) < np.inf else np.nan")
-    # Each value is the newest of exactly one window: counting NaN there checks them all
-    # (the caller checks the first k - 1) for one vector compare per four outputs.
-    lines.append(f"{indent}missing += {inputs[-1]} != {inputs[-1]}")
-    lines.append("    return missing")
-    return "\n".join(lines) + "\n"
+        middle_values, distance_middles = _middle_values(k, False), _middle_values(k, True)
 
+        def results(xs, i, os):
+            low, high = middle_values(xs, i, 0.0)
+            m = _midpoint(low, high) if even else low
+            low, high = distance_middles(xs, i, m)
+            mad = _midpoint(low, high) if even else low
+            if mad_column:
+                os[i, 0] = m
+            # A select, not a branch: the loop stays vectorised.
+            os[i, mad_column] = mad if abs(m) < np.inf else np.nan
 
-@functools.cache
-def _compiled_network_source(k, kind):
-    namespace = {}
-    exec(_network_source(k, kind), {"_midpoint": _midpoint, "np": np}, namespace)  # our own generated code
-    return namespace["windows"]
+    results = njit(inline="always", _nrt=False)(results)
+
+    def windows(values, out, first, stop, offset, marker):
+        # Slices, so that every load is xs[i + a constant] with i >= 0, and LLVM sees
+        # contiguous vector loads across outputs.
+        xs = values[first + offset : stop + offset + k - 1]
+        os = out[first:stop]
+        missing = 0
+        for i in range(os.shape[0]):
+            results(xs, i, os)
+            # Each value is the newest of exactly one window: counting NaN there checks
+            # them all (the caller checks the first k - 1) for one vector compare per
+            # four outputs.
+            missing += xs[i + k - 1] != xs[i + k - 1]
+        return missing
+
+    return windows
 
 
 def network_marker(k, kind):
@@ -2296,7 +2333,7 @@ def _network_windows_overload(values, out, first, stop, offset, marker):
     k, kind = marker.types[0].count, marker.types[1].count - 1
     if kind == NETWORK_MEDIAN and median_group(k) > 1:
         return _grouped_median_windows(k, median_group(k))
-    return _compiled_network_source(k, kind)
+    return _plain_network_windows(k, kind)
 
 
 def _window_size(marker):  # pragma: no cover
@@ -2306,7 +2343,7 @@ def _window_size(marker):  # pragma: no cover
 @overload(_window_size)
 def _window_size_overload(marker):
     k = marker.types[0].count
-    return lambda marker: k
+    return lambda marker: np.int64(k)  # not a literal: callees compile once for every k
 
 
 def _network_kind_of(marker):  # pragma: no cover
@@ -2319,26 +2356,51 @@ def _network_kind_of_overload(marker):
     return lambda marker: kind
 
 
+@_no_refcount
+def _read_sorted_windows(scratch, m, qs, interpolations, out):
+    """The quantiles ``qs`` of the sorted windows ``scratch[:m]`` into ``out[:m]`` (``interpolations``)."""
+    k = scratch.shape[1]
+    for iq in range(qs.size):
+        rank, fraction = quantile_rank(qs[iq], k)
+        interpolation = interpolations[iq]
+        above = min(rank + 1, k - 1)  # (the largest rank reads itself twice)
+        for o in range(m):
+            low, high = scratch[o, rank], scratch[o, above]
+            out[o, iq] = _read_float(low, high, fraction, rank, interpolation)
+
+
 @_inline
 def _quantiles_by_network(values, out, first, stop, offset, marker, qs, interpolations, scratch):
     """The quantiles ``qs`` of the full windows ``first..stop - 1``, sorted by the network.
 
-    Each read with its code of ``interpolations``; ``scratch`` holds the sorted windows of
-    a block of outputs at a time. Returns the NaN count of :func:`_network_windows`.
+    ``scratch`` holds the sorted windows of a block of outputs at a time. Returns the
+    NaN count of :func:`_network_windows`.
     """
-    k = _window_size(marker)
     missing = 0
     for block in range(first, stop, scratch.shape[0]):
         m = min(scratch.shape[0], stop - block)
         missing += _network_windows(values[block + offset :], scratch, 0, m, 0, marker)
-        for iq in range(qs.size):
-            rank, fraction = quantile_rank(qs[iq], k)
-            interpolation = interpolations[iq]
-            above = min(rank + 1, k - 1)  # (the largest rank reads itself twice)
-            for o in range(m):
-                low, high = scratch[o, rank], scratch[o, above]
-                out[block + o, iq] = _read_float(low, high, fraction, rank, interpolation)
+        _read_sorted_windows(scratch, m, qs, interpolations, out[block:])
     return missing
+
+
+def _network_results(values, out, first, stop, offset, marker, qs, interpolations, scratch):
+    pass  # pragma: no cover - replaced by the overload inside jitted code
+
+
+@overload(_network_results)
+def _network_results_overload(values, out, first, stop, offset, marker, qs, interpolations, scratch):
+    """:func:`_quantiles_by_network` for NETWORK_SORT, else :func:`_network_windows`: the NaN count.
+
+    Chosen by type, so that a median's driver does not compile the reading of quantiles.
+    """
+    if marker.types[1].count - 1 == NETWORK_SORT:
+        return lambda values, out, first, stop, offset, marker, qs, interpolations, scratch: (
+            _quantiles_by_network(values, out, first, stop, offset, marker, qs, interpolations, scratch)
+        )
+    return lambda values, out, first, stop, offset, marker, qs, interpolations, scratch: _network_windows(
+        values, out, first, stop, offset, marker
+    )
 
 
 @_inline
@@ -2360,40 +2422,54 @@ def network_rows(values, marker, offset, span, qs, interpolations, out, todo):
     holds no NaN and (for the MAD) has a finite median. The other results are flagged
     in ``todo[row - span.row_start, o - span.first]`` (the span's own flags, all False on
     entry: memory follows the span, not the data) for the general path.
+
+    This is compiled for each k and kind (the marker's type): what does not depend on
+    them lives in functions compiled once, to keep each new k's compile short.
     """
     k = _window_size(marker)
-    n = values.shape[1]
     first, last = span.first, span.last
     full_start = min(max(first, -offset), last)
-    full_stop = max(min(last, n - k - offset + 1), full_start)
+    full_stop = max(min(last, values.shape[1] - k - offset + 1), full_start)
     scratch = np.empty((_BOUNDS_BLOCK if _network_kind_of(marker) == NETWORK_SORT else 0, k))
     for row in range(span.row_start, span.row_stop):
-        row_values, row_out = values[row], out[row]
         row_todo = todo[row - span.row_start]
-        row_todo[: full_start - first] = True  # windows cut short at the ends of the row
-        row_todo[full_stop - first : last - first] = True
-        if full_stop <= full_start:
-            continue
-        lo = full_start + offset
-        # One pass over every full window first: it counts the NaN it loads, so data
-        # without NaN needs no separate search (which cost more than the k = 3 network).
-        if _network_kind_of(marker) == NETWORK_SORT:
-            missing = _quantiles_by_network(
-                row_values, row_out, full_start, full_stop, offset, marker, qs, interpolations, scratch
+        _flag_cut_windows(row_todo, first, last, full_start, full_stop)
+        if full_stop > full_start:
+            # One pass over every full window first: it counts the NaN it loads, so data
+            # without NaN needs no separate search (which cost more than the k = 3 network).
+            missing = _network_results(
+                values[row], out[row], full_start, full_stop, offset, marker, qs, interpolations, scratch
             )
-        else:
-            missing = _network_windows(row_values, row_out, full_start, full_stop, offset, marker)
-        missing += _count_nan(row_values, lo, lo + k - 1)
-        if missing:
-            marked = full_start  # every window holding a NaN
-            for p in range(lo, full_stop - 1 + offset + k):
-                if row_values[p] != row_values[p]:
-                    stop = min(full_stop, p - offset + 1)
-                    row_todo[max(marked, p - offset - k + 1) - first : stop - first] = True
-                    marked = max(marked, stop)
-        for o in range(full_start, full_stop):
-            # (A MAD whose median is not finite comes out NaN: redone by the general path.)
-            row_todo[o - first] |= row_out[o, row_out.shape[1] - 1] != row_out[o, row_out.shape[1] - 1]
+            _flag_windows_left(
+                values[row], out[row], row_todo, first, full_start, full_stop, offset, k, missing
+            )
+
+
+@_no_refcount
+def _flag_cut_windows(row_todo, first, last, full_start, full_stop):
+    """Flag the windows of ``first..last - 1`` cut short at the ends of the row (outside the full ones)."""
+    row_todo[: full_start - first] = True
+    row_todo[full_stop - first : last - first] = True
+
+
+@_no_refcount
+def _flag_windows_left(row_values, row_out, row_todo, first, full_start, full_stop, offset, k, missing):
+    """Flag the full windows a network got wrong: those holding a NaN, and each MAD of an infinite median.
+
+    ``missing`` is the network's count of NaN among each window's newest value.
+    """
+    lo = full_start + offset
+    missing += _count_nan(row_values, lo, lo + k - 1)
+    if missing:
+        marked = full_start  # every window holding a NaN
+        for p in range(lo, full_stop - 1 + offset + k):
+            if row_values[p] != row_values[p]:
+                stop = min(full_stop, p - offset + 1)
+                row_todo[max(marked, p - offset - k + 1) - first : stop - first] = True
+                marked = max(marked, stop)
+    for o in range(full_start, full_stop):
+        # (A MAD whose median is not finite comes out NaN: redone by the general path.)
+        row_todo[o - first] |= row_out[o, row_out.shape[1] - 1] != row_out[o, row_out.shape[1] - 1]
 
 
 @_jit
