@@ -1654,22 +1654,28 @@ def _move_within(typingctx, array, destination, source, count):
     return types.void(array, types.intp, types.intp, types.intp), codegen
 
 
-@_inline
-def _count_below(buffer, count, x):
-    """How many of ``buffer[:count]`` lie below ``x``: one pass without branches, which LLVM vectorises."""
-    below = 0
-    for i in range(count):
-        below += buffer[i] < x
-    return below
+# The sorted array is searched in two levels: the last value of each block of this many
+# first, then the one block where the answer lies. Both are passes without branches,
+# which LLVM vectorises; a pass over every value cost more from k = 40 on, a binary
+# search twice as much (its steps are coin tosses). Three quantiles of 1e6 values,
+# one thread, the kernel's loop alone, min of 7, twice: k = 101, 70-71 -> 56-58 ms;
+# 256, 123-132 -> 71-76; 40, the same. (Blocks of 8: 0.82 and 0.62 of the one pass.)
+_SORTED_BLOCK = 16
 
 
 @_inline
-def _count_not_above(buffer, count, x):
-    """How many of ``buffer[:count]`` lie at or below ``x``."""
-    not_above = 0
-    for i in range(count):
-        not_above += buffer[i] <= x
-    return not_above
+def _sorted_places(buffer, count, below, not_above):
+    """How many of the sorted ``buffer[:count]`` lie below ``below``; how many at or below ``not_above``."""
+    blocks_below = blocks_not_above = 0  # whole blocks: every value in them is below
+    for last in range(_SORTED_BLOCK - 1, count, _SORTED_BLOCK):
+        blocks_below += buffer[last] < below
+        blocks_not_above += buffer[last] <= not_above
+    n_below, n_not_above = _SORTED_BLOCK * blocks_below, _SORTED_BLOCK * blocks_not_above
+    for i in range(n_below, min(n_below + _SORTED_BLOCK, count)):
+        n_below += buffer[i] < below
+    for i in range(n_not_above, min(n_not_above + _SORTED_BLOCK, count)):
+        n_not_above += buffer[i] <= not_above
+    return n_below, n_not_above
 
 
 @_inline
@@ -1680,7 +1686,7 @@ def _sorted_remove(buffer, count, x):
     """
     if x != x:
         return count
-    place = _count_below(buffer, count, x)
+    place, _ = _sorted_places(buffer, count, x, x)
     _move_within(buffer, place, place + 1, count - 1 - place)
     return count - 1
 
@@ -1690,7 +1696,7 @@ def _sorted_insert(buffer, count, x):
     """Put ``x`` into ``buffer[:count]``, after the values equal to it (a NaN: nothing); the new count."""
     if x != x:
         return count
-    place = _count_not_above(buffer, count, x)
+    _, place = _sorted_places(buffer, count, x, x)
     _move_within(buffer, place + 1, place, count - place)
     buffer[place] = x
     return count + 1
@@ -1701,10 +1707,7 @@ def _sorted_replace(buffer, count, out_value, in_value):
     """``_sorted_insert(_sorted_remove(...))`` with one shift: only the values between the two places move."""
     if out_value != out_value or in_value != in_value:
         return _sorted_insert(buffer, _sorted_remove(buffer, count, out_value), in_value)
-    out_place = in_place = 0  # one pass counts both (in_place before out_value leaves)
-    for i in range(count):
-        out_place += buffer[i] < out_value
-        in_place += buffer[i] <= in_value
+    out_place, in_place = _sorted_places(buffer, count, out_value, in_value)  # (before out_value leaves)
     if out_place < in_place:  # the values between move down a place
         _move_within(buffer, out_place, out_place + 1, in_place - 1 - out_place)
         buffer[in_place - 1] = in_value
