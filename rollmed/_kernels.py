@@ -732,8 +732,8 @@ _MIN_BLOCK = 256
 # Windows up to this width keep a sorted array (quantiles, MAD): the two meet near 256
 # values (1e6 values, one thread, best of 5, twice: three quantiles at k = 200, 72-91 ms
 # against 109-119 ms; at 256, 94-99 against 83-91; at 320, 81-141 against 90-122; the
-# MAD at 256, 95-122 against 114-141). That was before its places were found in two
-# levels (_SORTED_BLOCK: at 256, 142-148 -> 91-94 ms), so the switch may now be low ...
+# MAD at 256, 95-122 against 114-141). Since its places are found in two levels
+# (_SORTED_BLOCK), three quantiles at 256 take 91-94 ms: the switch stands ...
 SORTED_ARRAY_MAX = 256
 # ... and up to this width rank by counting the window directly.
 RANK_SCAN_MAX = 48
