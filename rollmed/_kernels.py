@@ -2259,6 +2259,7 @@ def _sorted_window(k):
     return sorted_window
 
 
+@functools.cache
 def _plain_network_windows(k, kind):
     """:func:`_network_windows` with a network over each whole window (no core shared).
 
@@ -2300,6 +2301,7 @@ def _plain_network_windows(k, kind):
             # A select, not a branch: the loop stays vectorised.
             os[i, mad_column] = mad if abs(m) < np.inf else np.nan
 
+    # (Not _inline: a closure is not cached on its own; it is compiled into its caller, which is.)
     results = njit(inline="always", _nrt=False)(results)
 
     def windows(values, out, first, stop, offset, marker):
