@@ -2438,16 +2438,16 @@ def network_rows(values, marker, offset, span, qs, interpolations, out, todo):
     full_stop = max(min(last, values.shape[1] - k - offset + 1), full_start)
     scratch = np.empty((_BOUNDS_BLOCK if _network_kind_of(marker) == NETWORK_SORT else 0, k))
     for row in range(span.row_start, span.row_stop):
-        row_todo = todo[row - span.row_start]
+        row_values, row_out, row_todo = values[row], out[row], todo[row - span.row_start]
         _flag_cut_windows(row_todo, first, last, full_start, full_stop)
         if full_stop > full_start:
             # One pass over every full window first: it counts the NaN it loads, so data
             # without NaN needs no separate search (which cost more than the k = 3 network).
             missing = _network_results(
-                values[row], out[row], full_start, full_stop, offset, marker, qs, interpolations, scratch
+                row_values, row_out, full_start, full_stop, offset, marker, qs, interpolations, scratch
             )
             _flag_windows_left(
-                values[row], out[row], row_todo, first, full_start, full_stop, offset, k, missing
+                row_values, row_out, row_todo, first, full_start, full_stop, offset, k, missing
             )
 
 
