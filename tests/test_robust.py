@@ -598,3 +598,33 @@ def test_a_block_sorts_by_value_negative_zero_first_then_by_offset(case):
         state.keys[1],
     )
     assert buckets == (count if by_buckets else -1)
+
+
+def test_the_sorted_arrays_shifts_move_as_slices_do():
+    # The sorted array's shifts (section 5) move four values at a time and hold the last
+    # four (going up, the first four) over the loop: every count from 0 to 40, from
+    # several starts, each way, against NumPy's slices; nothing outside them moves.
+    from numba import njit
+
+    from rollmed import _kernels
+
+    @njit
+    def shift(array, first, count, up):
+        if up:
+            _kernels._shift_up(array, first, count)
+        else:
+            _kernels._shift_down(array, first, count)
+
+    for up in (False, True):
+        for first in range(5):
+            for count in range(41):
+                values = np.arange(50.0)
+                expected = values.copy()
+                if up:
+                    expected[first + 1 : first + count + 1] = values[first : first + count]
+                else:
+                    expected[first : first + count] = values[first + 1 : first + count + 1]
+                shift(values, first, count, up)
+                np.testing.assert_array_equal(
+                    values, expected, err_msg=f"up={up} first={first} count={count}"
+                )
