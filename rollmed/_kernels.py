@@ -1733,7 +1733,7 @@ def _shift_codegen(up):
 
 
 def _shift_signature(array):
-    if not (isinstance(array, types.Array) and array.ndim == 1 and array.layout == "C"):
+    if not _contiguous_vector(array):
         return None  # (vectors of four: only a contiguous vector's items lie one after another)
     return types.void(array, types.intp, types.intp)
 
