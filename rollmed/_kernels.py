@@ -1157,6 +1157,42 @@ def _sort_block(values, state, t, row):
     return count
 
 
+# A merge without jumps: on random data the comparison is a coin toss. Each value's pair
+# position goes to ``origin[m]``, in order, and ``rank_of`` is filled after: stores to
+# scattered places inside the merge held back its loads (11 -> 7 ns a value). The
+# position is one load at a computed place of the one array that holds both blocks
+# (from two arrays, LLVM chose a jump). Indices are unsigned: no test for a negative
+# index on the chain from one step to the next.
+
+
+@_inline
+def _merge_least(pair_values, pair_offsets, b, i, j, merged, origin, m):
+    """A step from the front: the lesser of ``pair_values[i]`` (block t) and ``[j]`` (t + 1) to ``m``.
+
+    Equal values: block t's first. 1 if the value taken was block t + 1's.
+    """
+    a = pair_values[np.uint64(i)]
+    c = pair_values[np.uint64(j)]
+    second = np.int64(c < a)
+    merged[m] = c if c < a else a
+    origin[m] = pair_offsets[np.uint64(i + (j - i) * second)] + b * second
+    return second
+
+
+@_inline
+def _merge_greatest(pair_values, pair_offsets, b, i, j, merged, origin, m):
+    """A step from the back: the greater of ``pair_values[i]`` (block t) and ``[j]`` (t + 1) to ``m``.
+
+    Equal values: block t + 1's (it goes after). 1 if the value taken was block t's.
+    """
+    a = pair_values[np.uint64(i)]
+    c = pair_values[np.uint64(j)]
+    first = np.int64(a > c)
+    merged[m] = a if a > c else c
+    origin[m] = pair_offsets[np.uint64(j + (i - j) * first)] + b * (1 - first)
+    return first
+
+
 @_no_refcount
 def _load_pair(values, state, t, with_runs):
     """Make blocks ``t``, ``t + 1`` the pair: sort what is not sorted yet, merge, empty the bitset."""
@@ -1173,34 +1209,41 @@ def _load_pair(values, state, t, with_runs):
     header[_B_N0] = n0
     header[_B_N1] = n1
     header[_B_PAIR] = t
-    values0, offsets0 = state.sorted_values[slot], state.sorted_offsets[slot]
-    values1, offsets1 = state.sorted_values[1 - slot], state.sorted_offsets[1 - slot]
-    offsets, origin = state.sorted_offsets, state.origin
-    i = j = m = 0
-    # A merge without jumps: on random data the comparison is a coin toss. Each value's
-    # pair position goes to ``origin[m]``, in order, and ``rank_of`` is filled after:
-    # stores to scattered places inside the merge held back its loads (11 -> 7 ns a
-    # value). The position is one load at a computed place: two loads and a select
-    # became a branch in the machine code.
-    while i < n0 and j < n1:
-        a = values0[i]
-        c = values1[j]
-        second = np.int64(c < a)
-        merged[m] = c if c < a else a
-        origin[m] = offsets[slot + (1 - 2 * slot) * second, i + (j - i) * second] + b * second
-        j += second
+    # Both blocks' rows seen as one array: block t's values at [first0, stop0), block
+    # t + 1's at [first1, stop1).
+    pair_values = state.sorted_values.reshape(2 * b)
+    pair_offsets = state.sorted_offsets.reshape(2 * b)
+    origin = state.origin
+    first0, first1 = slot * b, (1 - slot) * b
+    stop0, stop1 = first0 + n0, first1 + n1
+    i, j, m = first0, first1, 0
+    i_back, j_back, m_back = stop0 - 1, stop1 - 1, n0 + n1 - 1
+    # The merge runs from both ends at once, the least values to the front and the
+    # greatest to the back: two chains of steps, neither waiting on the other (1e6
+    # values, k = 1,001, one thread: 60 -> 53 ms the whole call).
+    while m < m_back and i <= i_back and j <= j_back:
+        second = _merge_least(pair_values, pair_offsets, b, i, j, merged, origin, m)
         i += 1 - second
+        j += second
         m += 1
-    while i < n0:
-        merged[m] = values0[i]
-        origin[m] = offsets0[i]
-        i += 1
+        first = _merge_greatest(pair_values, pair_offsets, b, i_back, j_back, merged, origin, m_back)
+        i_back -= first
+        j_back -= 1 - first
+        m_back -= 1
+    while i <= i_back and j <= j_back:
+        second = _merge_least(pair_values, pair_offsets, b, i, j, merged, origin, m)
+        i += 1 - second
+        j += second
         m += 1
-    while j < n1:
-        merged[m] = values1[j]
-        origin[m] = b + offsets1[j]
-        j += 1
+    for rest in range(i, i_back + 1):
+        merged[m] = pair_values[rest]
+        origin[m] = pair_offsets[rest]
         m += 1
+    for rest in range(j, j_back + 1):
+        merged[m] = pair_values[rest]
+        origin[m] = b + pair_offsets[rest]
+        m += 1
+    m = n0 + n1
     rank_of[:] = -1  # NaN positions keep it
     for k in range(m):
         rank_of[origin[k]] = k
