@@ -1328,14 +1328,19 @@ def _seek(state, c, r):
     return p
 
 
+# Indices cast to np.uint64 here and in the per-step code below (never negative): numba
+# tests a signed index for wrapping around, on the chain from one step to the next.
+# Median and three quantiles at k = 1,001: 2-4% faster, the MAD 4-6%.
+
+
 @_inline
 def _next_set(bits, p):
     """The first set bit after bit index ``p`` (one exists)."""
     w = (p + 1) >> 6
-    word = bits[w] & (np.int64(-1) << ((p + 1) & 63))
+    word = bits[np.uint64(w)] & (np.int64(-1) << ((p + 1) & 63))
     while word == 0:
         w += 1
-        word = bits[w]
+        word = bits[np.uint64(w)]
     return (w << 6) + _trailing_zeros(word)
 
 
@@ -1343,10 +1348,10 @@ def _next_set(bits, p):
 def _previous_set(bits, p):
     """The last set bit before bit index ``p`` (one exists)."""
     w = p >> 6
-    word = bits[w] & ((np.int64(1) << (p & 63)) - 1)
+    word = bits[np.uint64(w)] & ((np.int64(1) << (p & 63)) - 1)
     while word == 0:
         w -= 1
-        word = bits[w]
+        word = bits[np.uint64(w)]
     return (w << 6) + 63 - _leading_zeros(word)
 
 
@@ -1391,7 +1396,7 @@ def _slide(values, state, s, e, with_runs):
 
 @_inline
 def _value_at(state, bit):
-    return state.merged[bit - _GUARD]
+    return state.merged[np.uint64(bit - _GUARD)]
 
 
 @_inline
@@ -1402,7 +1407,7 @@ def _cursor_after(bits, p, entered, left):
     bit may be the one that left: the bit at its rank is then its own, the next set bit
     or the previous one.
     """
-    here = (bits[p >> 6] >> (p & 63)) & 1
+    here = (bits[np.uint64(p >> 6)] >> (p & 63)) & 1
     moved = np.int64(entered < p) - np.int64(left < p) + here  # 0: next; 1: stay (or back, if left); 2: back
     if moved == 0:
         return _next_set(bits, p)
@@ -1424,14 +1429,14 @@ def _read_cursor(state, p, rank, fraction, interpolation):
 @_inline
 def _swap_one(state, lo, hi, base):
     """Value ``lo`` leaves the window, value ``hi`` enters; their bit indices, or -1 if either is NaN."""
-    left = state.rank_of[lo - base]
-    entered = state.rank_of[hi - base]
+    left = state.rank_of[np.uint64(lo - base)]
+    entered = state.rank_of[np.uint64(hi - base)]
     if left < 0 or entered < 0:
         return -1, -1  # the count would change
     left += _GUARD
     entered += _GUARD
-    state.bits[left >> 6] &= ~(np.int64(1) << (left & 63))
-    state.bits[entered >> 6] |= np.int64(1) << (entered & 63)
+    state.bits[np.uint64(left >> 6)] &= ~(np.int64(1) << (left & 63))
+    state.bits[np.uint64(entered >> 6)] |= np.int64(1) << (entered & 63)
     return entered, left
 
 
