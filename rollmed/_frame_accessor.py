@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from rollmed import _checks, _compute, _statistics, _values
+from rollmed import _checks, _values
+from rollmed._lazy import LazyModule
 from rollmed.accessor import fill_doc
+
+if TYPE_CHECKING:
+    from rollmed import _compute, _statistics
+else:  # loaded on the first call: see rollmed._lazy
+    _compute = LazyModule("rollmed._compute", globals(), "_compute")
+    _statistics = LazyModule("rollmed._statistics", globals(), "_statistics")
 
 FRAME_PARAMETERS = """on : column name, optional
             A datetime column for a time window, instead of the index; it is kept in

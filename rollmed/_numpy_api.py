@@ -8,12 +8,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
-from rollmed import _checks, _runners, _statistics
+from rollmed import _checks
+from rollmed._lazy import LazyModule
+
+if TYPE_CHECKING:
+    from rollmed import _runners, _statistics
+else:  # loaded on the first call: see rollmed._lazy
+    _runners = LazyModule("rollmed._runners", globals(), "_runners")
+    _statistics = LazyModule("rollmed._statistics", globals(), "_statistics")
 
 
 def _result_dtype(dtype: np.dtype) -> np.dtype:

@@ -6,12 +6,19 @@ rollmed._compute (plans, statistics, unboxing).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from rollmed import _checks, _compute, _statistics, _values
+from rollmed import _checks, _values
+from rollmed._lazy import LazyModule
+
+if TYPE_CHECKING:
+    from rollmed import _compute, _statistics
+else:  # loaded on the first call: see rollmed._lazy
+    _compute = LazyModule("rollmed._compute", globals(), "_compute")
+    _statistics = LazyModule("rollmed._statistics", globals(), "_statistics")
 
 # The parameters every windowed method shares, written once into each docstring.
 WINDOW_PARAMETERS = """window : int, str, timedelta, DateOffset, BaseIndexer or None

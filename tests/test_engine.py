@@ -59,6 +59,26 @@ def test_import_neither_imports_numba_nor_compiles():
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
+def test_planning_and_running_load_on_the_first_call():
+    # A fresh interpreter: `import rollmed` leaves the planning and running layers
+    # unloaded (rollmed._lazy); the first call loads them, and from then on the
+    # accessor's and the NumPy API's names are the modules themselves.
+    script = (
+        "import sys, types, numpy as np, pandas as pd, rollmed\n"
+        "layers = ['rollmed._compute', 'rollmed._plans', 'rollmed._runners', 'rollmed._statistics']\n"
+        "assert not set(layers) & set(sys.modules), set(layers) & set(sys.modules)\n"
+        "assert pd.Series([3.0, 1.0, 2.0]).rollmed.window(3).iloc[-1] == 2.0\n"
+        "assert rollmed.move_median(np.array([3.0, 1.0, 2.0]), 3)[-1] == 2.0\n"
+        "assert set(layers) <= set(sys.modules)\n"
+        "from rollmed import accessor, _frame_accessor, _numpy_api\n"
+        "assert isinstance(accessor._compute, types.ModuleType)\n"
+        "assert isinstance(_numpy_api._runners, types.ModuleType)\n"
+        "assert pd.DataFrame({'a': [3.0, 1.0, 2.0]}).rollmed.window(3).iloc[-1, 0] == 2.0\n"
+        "assert isinstance(_frame_accessor._statistics, types.ModuleType)\n"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True)
+
+
 def test_long_random_input_against_reference_in_blocks():
     # Longer than one block of bounds, with NaN runs crossing block edges.
     rng = np.random.default_rng(11)
