@@ -1243,7 +1243,7 @@ def _load_pair(values, state, t, with_runs):
         merged[m] = pair_values[rest]
         origin[m] = b + pair_offsets[rest]
         m += 1
-    m = n0 + n1
+    m = n0 + n1  # the back's steps filled the places after the front's
     rank_of[:] = -1  # NaN positions keep it
     for k in range(m):
         rank_of[origin[k]] = k
