@@ -118,6 +118,16 @@ def run(
 HAMPEL_FIELDS = ("median", "mad", "threshold", "outlier", "filtered")
 
 
+def hampel_center(window: Any, center: Any) -> bool:
+    """Whether a Hampel filter's windows are centred: ``center``, checked, but never when expanding.
+
+    The filter is centred by default; ``window=None`` (the running Hampel filter, each row
+    judged against every row up to it) has no rows after its own to centre on, so the
+    default does not make it an error.
+    """
+    return _checks.check_flag("center", center) and window is not None
+
+
 def hampel(values: np.ndarray, median: np.ndarray, mad: np.ndarray, n_sigmas: float, scale: float) -> dict:
     """The Hampel filter from each row's window median and MAD: every field of :data:`HAMPEL_FIELDS`.
 

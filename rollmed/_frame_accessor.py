@@ -395,6 +395,7 @@ class RollmedFrameAccessor:
         """
         n_sigmas = _checks.check_n_sigmas(n_sigmas)
         scale = _checks.check_scale(scale)
+        center = _compute.hampel_center(window, center)
         plan, positions, results = self._compute(
             window, min_periods, center, closed, None, on, by, numeric_only, _statistics.MEDIAN_AND_MAD
         )

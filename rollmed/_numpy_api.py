@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from rollmed import _checks
+from rollmed import _checks, _values
 from rollmed._lazy import LazyModule
 
 if TYPE_CHECKING:
@@ -288,7 +288,8 @@ def move_rank(a: npt.ArrayLike, window: int, min_count: int | None = None, axis:
     the values of the window that ends at it, ties averaged, scaled so that the
     smallest is -1 and the largest 1 (0 for a window of one value); NaN where the
     element is NaN or the window holds fewer than ``min_count`` values. Infinities are
-    values.
+    values; integers are ranked exactly, as bottleneck ranks them (beyond ``2**53``, where
+    their float64 values would tie).
 
     Parameters
     ----------
@@ -321,4 +322,29 @@ def move_rank(a: npt.ArrayLike, window: int, min_count: int | None = None, axis:
     array([ nan,  nan,  0. , -0.5,  1. ])
     """
     array, axis, window, min_count = _check_moving(a, window, min_count, axis)
-    return _along_axis(array, axis, (1 - window, 1), min_count, _statistics.Rank("normalized"))
+    if array.dtype not in _BOTTLENECK_INTEGERS:
+        return _along_axis(array, axis, (1 - window, 1), min_count, _statistics.Rank("normalized"))
+    # Integers are ranked exactly (beyond 2**53 too), and normalised in bottleneck's arithmetic.
+    comparable = _values.comparable_floats(array)
+    average = _along_axis(
+        comparable, axis, (1 - window, 1), min_count, _statistics.rank("average", True, False)
+    )
+    return _bottleneck_integer_ranks(average, axis, window)
+
+
+# The dtypes bottleneck's move_rank runs integer code for: it scales a full window's rank
+# by a precomputed 0.5 / (window - 1), which rounds otherwise than its float code.
+_BOTTLENECK_INTEGERS = (np.dtype(np.int64), np.dtype(np.int32))
+
+
+def _bottleneck_integer_ranks(average: np.ndarray, axis: int, window: int) -> np.ndarray:
+    """The ranks of bottleneck's integer move_rank from each window's average rank (1 to its count)."""
+    below_twice = 2.0 * average - 2.0  # bottleneck's g + e - 1: twice the values below, ties halved
+    index = np.arange(average.shape[axis]).reshape([-1 if d == axis else 1 for d in range(average.ndim)])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        # Up to the first full window, divided by the count less one (the float code's way) ...
+        filling = 2.0 * ((0.5 * below_twice) / index - 0.5)
+        # ... then scaled by 0.5 / (window - 1), which can round otherwise.
+        sliding = 2.0 * ((0.5 * 1.0 / (window - 1)) * below_twice - 0.5) if window > 1 else 0.0
+    ranks = np.where(index == 0, 0.0, np.where(index < window, filling, sliding))
+    return np.where(np.isnan(average), np.nan, ranks)

@@ -234,8 +234,9 @@ class RollingHampel(_HeldValuesStream):
 
     Parameters
     ----------
-    window : int
-        The number of rows in each window.
+    window : int or None
+        The number of rows in each window; None for every row so far (the running
+        filter, never centred).
     n_sigmas : float, default 3.0
         The threshold, in scaled MADs.
     center : bool, default True
@@ -259,18 +260,18 @@ class RollingHampel(_HeldValuesStream):
 
     def __init__(
         self,
-        window: int,
+        window: int | None,
         n_sigmas: float = 3.0,
         *,
         center: bool = True,
         min_periods: int | None = 1,
         scale: float = 1.4826,
     ) -> None:
-        window = _checks.check_row_window(window)
+        window = None if window is None else _checks.check_row_window(window)
         super().__init__(window, min_periods, None, _statistics.MEDIAN_AND_MAD)
         self.n_sigmas = _checks.check_n_sigmas(n_sigmas)
         self.scale = _checks.check_scale(scale)
-        self.center = _checks.check_flag("center", center)
+        self.center = _compute.hampel_center(window, center)
         # Row i's window ends `lag` rows after it (pandas' centring).
         self._lag = (window - 1) // 2 if self.center else 0
         self._resolved = 0  # rows whose filtered value has been returned
@@ -334,13 +335,15 @@ class RollingHampel(_HeldValuesStream):
             data = np.concatenate([self._held, chunk])
             total = self._count + chunk.size
             rows = np.arange(self._resolved, max(resolved, self._resolved), dtype=np.int64)
-            start = np.clip(rows + self._lag + 1 - self.window, 0, total)
-            end = np.clip(rows + self._lag + 1, 0, total)
+            ends = rows + self._lag + 1  # before they are cut short at the end of the stream
+            start = np.clip(ends - self.window, 0, total) if self.window is not None else np.zeros_like(rows)
+            end = np.clip(ends, 0, total)
             bounds = (start - self._held_from, end - self._held_from)
             out, _ = _runners.run_bounds(data, None, bounds, False, self.min_periods, self._statistic)
             values = data[rows - self._held_from]
             fields = _compute.hampel(values, out[:, 0], out[:, 1], self.n_sigmas, self.scale)
             self._count = total
             self._resolved = max(resolved, self._resolved)
-            self._keep(data, max(self._resolved + self._lag + 1 - self.window, 0))
+            first_needed = self._resolved + self._lag + 1 - self.window if self.window is not None else 0
+            self._keep(data, max(first_needed, 0))
         return fields["filtered"]

@@ -18,6 +18,8 @@ from pandas.api.types import is_bool_dtype, is_complex_dtype, is_integer_dtype, 
 from rollmed import _checks
 
 _UINT64_FLIP = np.uint64(1 << 63)  # maps uint64 onto int64 in the same order, and back
+# Every integer up to 2**53 in magnitude is a float64 number; beyond, neighbours round together.
+_FLOAT64_INTEGERS = 2**53
 _NUMBERS_ONLY = "takes numbers"
 
 
@@ -50,6 +52,27 @@ class Unboxed:
         if self.unsigned:
             out = out.view(np.uint64) ^ _UINT64_FLIP
         return pd.arrays.IntegerArray(out, ~out_valid)
+
+
+def comparable_floats(values: np.ndarray) -> np.ndarray:
+    """float64 numbers that order and tie as ``values`` do, for a statistic that only compares (ranks).
+
+    Integers within ``±2**53`` are float64 numbers; beyond, neighbours would round
+    together, so integers are replaced by their dense ranks (0, 1, 2...), which order and
+    tie as they do. Other values are cast.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rollmed._values import comparable_floats
+    >>> comparable_floats(np.array([2**63 - 1, 2**63 - 2, 0]))
+    array([2., 1., 0.])
+    """
+    if values.dtype.kind in "iu" and values.size:
+        if values.min() < -_FLOAT64_INTEGERS or values.max() > _FLOAT64_INTEGERS:
+            codes = np.unique(values.ravel(), return_inverse=True)[1]
+            return codes.reshape(values.shape).astype(np.float64)
+    return values.astype(np.float64, copy=False)
 
 
 def unbox_series(series: pd.Series, interpolation: str) -> Unboxed:

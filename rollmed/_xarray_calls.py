@@ -8,6 +8,7 @@ so for each data variable that has the dimension.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +17,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from rollmed import _checks, _plans, _values, _xarray_blocks
+from rollmed import _checks, _compute, _plans, _statistics, _values, _xarray_blocks
 from rollmed._xarray_blocks import Windows
 
 
@@ -55,6 +56,13 @@ def read_call(
         raise ValueError(f"rollmed rolls along exactly one dimension per call, such as time=101; got {got}")
     name, window = next(iter(windows.items()))
     return Call(name, Windows(window, *options, statistic), qs)
+
+
+def hampel_call(obj: xr.DataArray | xr.Dataset, dim: Any, window_kwargs: dict, options: tuple) -> Call:
+    """:func:`read_call` for the Hampel filter, centred as ``rollmed._compute.hampel_center`` says."""
+    call = read_call(obj, dim, window_kwargs, options, _statistics.MEDIAN_AND_MAD)
+    center = _compute.hampel_center(call.windows.window, call.windows.center)
+    return dataclasses.replace(call, windows=dataclasses.replace(call.windows, center=center))
 
 
 def _check_numeric(array: xr.DataArray, what: str) -> None:

@@ -339,7 +339,8 @@ class RollmedSeriesAccessor:
         n_sigmas : float, default 3.0
             The threshold, in scaled MADs.
         center : bool, default True
-            Centre each window on its row.
+            Centre each window on its row. ``window=None`` (the running filter: each row
+            judged against every row up to it) is never centred.
         min_periods : int, default 1
             The least number of values a window needs to judge its row.
         scale : float, default 1.4826
@@ -412,6 +413,7 @@ class RollmedSeriesAccessor:
         """
         n_sigmas = _checks.check_n_sigmas(n_sigmas)
         scale = _checks.check_scale(scale)
+        center = _compute.hampel_center(window, center)
         plan = self._plan(window, min_periods, center, closed, None, by)
         median, mad = self._statistic(plan, _statistics.MEDIAN_AND_MAD)
         values = self._series.to_numpy(dtype=np.float64, na_value=np.nan)

@@ -273,7 +273,7 @@ class _Rollmed:
         n_sigmas : float, default 3.0
             The threshold, in scaled MADs.
         center : bool, default True
-            Centre each window on its value.
+            Centre each window on its value; the expanding window (``time=None``) never is.
         min_periods : int, default 1
             The least number of values a window needs to judge its value.
         scale : float, default 1.4826
@@ -298,8 +298,7 @@ class _Rollmed:
         >>> da.rollmed.hampel(t=5).values
         array([1. , 1.2, 0.9, 1.1, 1.1, 1. , 0.8])
         """
-        options = (min_periods, center, closed)
-        call = _xarray_calls.read_call(self._obj, dim, window_kwargs, options, _statistics.MEDIAN_AND_MAD)
+        call = _xarray_calls.hampel_call(self._obj, dim, window_kwargs, (min_periods, center, closed))
         return _xarray_calls.hampel(self._obj, call, n_sigmas, scale)
 
 
@@ -348,8 +347,7 @@ class RollmedDataArrayAccessor(_Rollmed):
         >>> float(details["median"][3]), round(float(details["mad"][3]), 12)
         (1.1, 0.1)
         """
-        options = (min_periods, center, closed)
-        call = _xarray_calls.read_call(self._obj, dim, window_kwargs, options, _statistics.MEDIAN_AND_MAD)
+        call = _xarray_calls.hampel_call(self._obj, dim, window_kwargs, (min_periods, center, closed))
         fields = _xarray_calls.hampel_fields(self._obj, call, n_sigmas, scale)
         return xr.Dataset({field: array.rename(None) for field, array in fields.items()})
 

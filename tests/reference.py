@@ -22,7 +22,9 @@ def median_of(values):
 
 
 def window_bounds(n, window, center=False):
-    """pandas' FixedWindowIndexer: the rows ``[start, end)`` of each row's window."""
+    """pandas' FixedWindowIndexer: the rows ``[start, end)`` of each row's window (None: expanding)."""
+    if window is None:
+        return np.zeros(n, dtype=np.int64), np.arange(1, n + 1)
     shift = (window - 1) // 2 if center else 0
     raw_end = np.arange(n) + shift + 1
     return np.clip(raw_end - window, 0, n), np.clip(raw_end, 0, n)

@@ -75,8 +75,8 @@ def calls(draw):
         options["closed"] = draw(st.sampled_from([None, "right", "left", "both", "neither"]))
         if kind == "rows" and not method.startswith("hampel") and draw(st.booleans()):
             options["step"] = draw(st.integers(1, 4))
-    elif method.startswith("hampel"):
-        options["center"] = False  # (its default, True, does not go with the expanding window)
+    elif method.startswith("hampel") and draw(st.booleans()):
+        options["center"] = draw(st.booleans())  # never centred when expanding, but accepted
     options["min_periods"] = draw(st.sampled_from([None, 0, 1, 2]))
     if kind == "rows" and options["min_periods"] is not None:  # at most the window, as pandas asks
         options["min_periods"] = min(options["min_periods"], options["window"])
@@ -172,6 +172,7 @@ def test_expanding_robust_statistics_see_every_earlier_partition(sample):
     check(dask_x.rollmed.rank(None, pct=True), x.rollmed.rank(None, pct=True))
     check(dask_x.rollmed.rank(None, min_periods=20), x.rollmed.rank(None, min_periods=20))
     check(dask_x.rollmed.hampel(None, 2.0, center=False), x.rollmed.hampel(None, 2.0, center=False))
+    check(dask_x.rollmed.hampel(None), x.rollmed.hampel(None, center=False))
     check(dask_x.rollmed.window(None, min_periods=3), x.rollmed.window(None, min_periods=3))
     check(dask_x.rollmed.mad(None, by=dask_frame["k"]), x.rollmed.mad(None, by=frame["k"]))
     keyed = {"by": "k", "numeric_only": True}
@@ -198,8 +199,8 @@ def test_errors_are_raised_before_anything_runs(sample):
         x.rollmed.rank(5, method="dense")
     with pytest.raises(ValueError, match="`n_sigmas`"):
         x.rollmed.hampel(5, n_sigmas=-1.0)
-    with pytest.raises(ValueError, match="`center`"):
-        x.rollmed.hampel(None)
+    with pytest.raises(TypeError, match="`center`"):
+        x.rollmed.hampel(None, center="yes")
     with pytest.raises(ValueError, match="`step`"):
         x.rollmed.mad(None, step=2)
     with pytest.raises(ValueError, match="`step`"):

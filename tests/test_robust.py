@@ -202,39 +202,124 @@ def test_move_functions_take_any_axis_and_dtype():
             np.testing.assert_array_equal(result, expected.astype(np.float32))
 
 
-@pytest.mark.parametrize("window", ["2s", "3500ms", "0s"])
-@pytest.mark.parametrize("closed", CLOSED)
-@pytest.mark.parametrize("center", [False, True])
-def test_time_windows(window, closed, center):
-    rng = np.random.default_rng(7)
-    times = pd.to_datetime("2024-01-01") + pd.to_timedelta(np.cumsum(rng.integers(0, 1500, 80)), unit="ms")
-    values = rng.choice([1.0, 2.0, np.nan, 5.0, -1.0, 0.5], 80)
-    series = pd.Series(values, index=times)
-    kind = {"center": center, "closed": closed}
+@st.composite
+def timed_series(draw, max_size=80):
+    """Values on never-decreasing timestamps: gaps of 0 to 1.5 s, repeated times included."""
+    values = draw(float_series(max_size=max_size))
+    gaps = draw(
+        hnp.arrays(
+            np.int64, len(values), elements=st.sampled_from([0, 250, 500, 1000, 1500]) | st.integers(0, 1500)
+        )
+    )
+    times = pd.Timestamp("2024-01-01") + pd.to_timedelta(np.cumsum(gaps), unit="ms")
+    return pd.Series(values, index=times)
+
+
+@settings(max_examples=100)  # the references are Python loops per window
+@given(
+    data=st.data(),
+    series=timed_series(),
+    window=st.sampled_from(["2s", "3500ms", "0s", "1ms", "10s"]),
+    closed=st.sampled_from(CLOSED),
+    center=st.booleans(),
+)
+def test_time_windows(data, series, window, closed, center):
+    kind = {"center": center, "closed": closed, "min_periods": data.draw(st.sampled_from([None, 0, 1, 3]))}
+    method = data.draw(st.sampled_from(METHODS))
     np.testing.assert_array_equal(
         series.rollmed.mad(window, **kind).to_numpy(), reference_mad(series, window, **kind)
     )
     np.testing.assert_array_equal(
-        series.rollmed.rank(window, **kind).to_numpy(), reference_rank(series, window, **kind)
+        series.rollmed.rank(window, method=method, **kind).to_numpy(),
+        reference_rank(series, window, method, **kind),
     )
-    if not center:  # (pandas' rank of a window that only shrinks is stale: see test_rank_equals_pandas)
-        expected = series.rolling(window, **kind).rank()
-        tm.assert_series_equal(series.rollmed.rank(window, **kind), expected, check_exact=True)
 
 
-def test_indexer_windows():
-    values = np.random.default_rng(8).choice([1.0, 2.0, np.nan, 3.0], 60)
+def test_time_windows_rank_as_pandas():
+    rng = np.random.default_rng(7)
+    times = pd.to_datetime("2024-01-01") + pd.to_timedelta(np.cumsum(rng.integers(0, 1500, 80)), unit="ms")
+    series = pd.Series(rng.choice([1.0, 2.0, np.nan, 5.0, -1.0, 0.5], 80), index=times)
+    for window in ["2s", "3500ms"]:
+        for closed in CLOSED:
+            # (pandas' rank of a window that only shrinks is stale: see test_rank_equals_pandas)
+            expected = series.rolling(window, closed=closed).rank()
+            tm.assert_series_equal(series.rollmed.rank(window, closed=closed), expected, check_exact=True)
+
+
+class LaggedWindowIndexer(pd.api.indexers.BaseIndexer):
+    """Windows of ``window_size`` rows that end ``lag`` rows before each row (monotone bounds)."""
+
+    def get_window_bounds(self, num_values=0, min_periods=None, center=None, closed=None, step=None):
+        end = np.clip(np.arange(1, num_values + 1) - self.lag, 0, num_values).astype(np.int64)
+        return np.clip(end - self.window_size, 0, num_values).astype(np.int64), end
+
+
+@settings(max_examples=100)  # the references are Python loops per window
+@given(
+    values=float_series(max_size=80),
+    size=st.integers(0, 9),
+    lag=st.integers(0, 3),
+    forward=st.booleans(),
+    min_periods=st.integers(0, 3),
+    method=st.sampled_from(METHODS),
+)
+def test_indexer_windows(values, size, lag, forward, min_periods, method):
+    if forward:
+        indexer = FixedForwardWindowIndexer(window_size=size)
+    else:
+        indexer = LaggedWindowIndexer(window_size=size, lag=lag)
+    start, end = indexer.get_window_bounds(len(values), min_periods, False, None, None)
     series = pd.Series(values)
-    indexer = FixedForwardWindowIndexer(window_size=5)
-    start, end = indexer.get_window_bounds(len(values), 1, False, None, None)
-    expected = reference.rolling_over_bounds(values, start, end, 1, lambda w, _: reference.mad_of(w))
-    np.testing.assert_array_equal(series.rollmed.mad(indexer, 1).to_numpy(), expected)
+    expected = reference.rolling_over_bounds(
+        values, start, end, min_periods, lambda w, _: reference.mad_of(w)
+    )
+    np.testing.assert_array_equal(series.rollmed.mad(indexer, min_periods).to_numpy(), expected)
 
     def rank(present, j):
-        return reference.rank_in(present, values[end[j] - 1])
+        # the window's last value; a window that holds none (end at its start) ranks nothing
+        return reference.rank_in(present, values[end[j] - 1], method)
 
-    ranks = reference.rolling_over_bounds(values, start, end, 1, rank)
-    np.testing.assert_array_equal(series.rollmed.rank(indexer, 1).to_numpy(), ranks)
+    ranks = reference.rolling_over_bounds(values, start, end, min_periods, rank)
+    np.testing.assert_array_equal(series.rollmed.rank(indexer, min_periods, method=method).to_numpy(), ranks)
+
+
+@settings(max_examples=100)  # the references are Python loops per window
+@given(
+    data=st.data(),
+    values=hnp.arrays(np.int64, st.integers(0, 60), elements=int64_values),
+    kind=window_kinds,
+)
+def test_integer_extremes_are_ranked_and_spread_as_their_float64_values(data, values, kind):
+    # As pandas, the accessors' MAD and ranks of integers are those of their float64 values: exact
+    # up to 2**53, beyond it neighbouring integers tie (the README says so). move_rank ranks the
+    # integers themselves, as bottleneck's does; move_mad, as bottleneck's move_median, floats.
+    window, min_periods = data.draw(window_args(len(values)))
+    method = data.draw(st.sampled_from(METHODS))
+    series = pd.Series(values)
+    as_floats = series.astype(np.float64)
+    np.testing.assert_array_equal(
+        series.rollmed.mad(window, min_periods, **kind).to_numpy(),
+        reference_mad(as_floats, window, min_periods=min_periods, **kind),
+    )
+    np.testing.assert_array_equal(
+        series.rollmed.rank(window, min_periods, method=method, **kind).to_numpy(),
+        reference_rank(as_floats, window, method, min_periods=min_periods, **kind),
+    )
+    nullable = series.astype("Int64")
+    np.testing.assert_array_equal(
+        nullable.rollmed.mad(window, min_periods, **kind).to_numpy(np.float64),
+        series.rollmed.mad(window, min_periods, **kind).to_numpy(),
+    )
+    if values.size:
+        window = min(window, values.size)
+        min_count = None if min_periods is None else max(min(min_periods, window), 1)
+        np.testing.assert_array_equal(
+            rollmed.move_rank(values, window, min_count), bn.move_rank(values, window, min_count)
+        )
+        np.testing.assert_array_equal(
+            rollmed.move_mad(values, window, min_count),
+            reference.rolling(values.astype(np.float64), window, min_count, False, reference.mad_of),
+        )
 
 
 @given(values=float_series(max_size=150), keys=st.lists(st.sampled_from("abc"), min_size=150, max_size=150))
@@ -452,17 +537,19 @@ def test_pandas_rank_of_a_shrinking_window_is_stale():
 @settings(max_examples=100)  # the reference is a Python loop of nanmedians per window
 @given(
     values=float_series(max_size=150),
-    window=windows(1, 25),
+    window=st.none() | windows(1, 25),
+    center=st.booleans(),
     n_sigmas=st.sampled_from([0.0, 1.0, 3.0]),
     scale=st.sampled_from([1.0, 1.4826]),
 )
-def test_hampel_equals_reference(values, window, n_sigmas, scale):
+def test_hampel_equals_reference(values, window, center, n_sigmas, scale):
+    # window=None is the running filter: every row up to each one, never centred
     series = pd.Series(values, name="s")
-    expected, outliers = reference.hampel(values, window, n_sigmas, scale)
-    result = series.rollmed.hampel(window, n_sigmas, scale=scale)
+    expected, outliers = reference.hampel(values, window, n_sigmas, scale, center=center)
+    result = series.rollmed.hampel(window, n_sigmas, center=center, scale=scale)
     assert result.name == "s" and result.index.equals(series.index)
     np.testing.assert_array_equal(result.to_numpy(), expected)
-    details = series.rollmed.hampel_details(window, n_sigmas, scale=scale)
+    details = series.rollmed.hampel_details(window, n_sigmas, center=center, scale=scale)
     np.testing.assert_array_equal(details["outlier"].to_numpy(), outliers)
     np.testing.assert_array_equal(details["filtered"].to_numpy(), expected)
     with np.errstate(invalid="ignore", over="ignore"):

@@ -93,7 +93,7 @@ def test_mad_and_rank_streams_equal_the_one_shot_result(data, values, window, sc
 @given(
     data=st.data(),
     values=float_series(max_size=150),
-    window=windows(1, 30),
+    window=st.none() | windows(1, 30),
     center=st.booleans(),
     n_sigmas=st.sampled_from([0.0, 2.0, 3.0]),
 )
@@ -116,6 +116,8 @@ def test_hampel_streams_equal_the_one_shot_result(data, values, window, center, 
         lambda: rollmed.RollingMAD(7),
         lambda: rollmed.RollingMAD("5s", closed="both"),
         lambda: rollmed.RollingRank(None, pct=True),
+        lambda: rollmed.RollingHampel(7),
+        lambda: rollmed.RollingHampel(None, n_sigmas=1.0),
     ],
 )
 @pytest.mark.parametrize("clone", [copy.copy, copy.deepcopy, lambda s: pickle.loads(pickle.dumps(s)), "copy"])

@@ -183,7 +183,12 @@ def test_mad_and_rank_are_the_pandas_accessors(cube, method, options):
 
 @pytest.mark.parametrize(
     "options",
-    [{"window": 7}, {"window": 12, "n_sigmas": 2.0, "center": False, "min_periods": 4}, {"window": "1h"}],
+    [
+        {"window": 7},
+        {"window": 12, "n_sigmas": 2.0, "center": False, "min_periods": 4},
+        {"window": "1h"},
+        {"window": None, "n_sigmas": 2.0},
+    ],
     ids=repr,
 )
 def test_hampel_is_the_pandas_accessors(cube, options):
@@ -368,8 +373,8 @@ def calls(draw):
     elif method == "rank":
         options["method"] = draw(st.sampled_from(["average", "min", "max"]))
         options["pct"] = draw(st.booleans())
-    elif method == "hampel_details" and kind == "expanding":
-        options["center"] = False  # the Hampel filter's default centre does not go with window=None
+    elif method == "hampel_details" and kind == "expanding" and draw(st.booleans()):
+        options["center"] = draw(st.booleans())  # accepted, but an expanding window is never centred
     return method, options
 
 
