@@ -715,3 +715,20 @@ def test_the_sorted_arrays_shifts_move_as_slices_do():
                 np.testing.assert_array_equal(
                     values, expected, err_msg=f"up={up} first={first} count={count}"
                 )
+
+
+@given(
+    data=st.data(),
+    dtype=st.sampled_from([np.int64, np.int32, np.int16, np.uint8, np.uint64, np.bool_]),
+    shape=st.tuples(st.integers(1, 4), st.integers(1, 40)),
+)
+def test_move_rank_of_integers_is_bottlenecks_bit_for_bit(data, dtype, shape):
+    # bottleneck runs integer code for int64 and int32 (its own rounding once windows are full)
+    array = data.draw(hnp.arrays(dtype, shape, elements=st.integers(0, 1 if dtype is np.bool_ else 4)))
+    axis = data.draw(st.sampled_from([0, 1, -1]))
+    window = data.draw(st.integers(1, array.shape[axis]))
+    min_count = data.draw(st.one_of(st.none(), st.integers(1, window)))
+    np.testing.assert_array_equal(
+        rollmed.move_rank(array, window, min_count, axis=axis),
+        bn.move_rank(array, window, min_count, axis=axis),
+    )
