@@ -1063,10 +1063,10 @@ def _sort_by_buckets(values, first, stop, base, sorted_values, offsets, buckets,
     equal values by offset; or -1, nothing promised, where buckets cannot sort them
     (see _BUCKET_MOVES).
     """
-    count = 0
-    for p in range(first, stop):
-        count += values[p] == values[p]
-    if count < 2:
+    # One bucket per position, NaN or not: the non-NaN values are counted as they are
+    # placed, not in a pass of their own.
+    n = stop - first
+    if n < 2:
         return -1  # nothing to order (and no sample to read in an empty block)
     # The sample, sorted in the first places of sorted_values (the scatter overwrites them).
     sampled = 0
@@ -1085,11 +1085,12 @@ def _sort_by_buckets(values, first, stop, base, sorted_values, offsets, buckets,
     if not high > low:
         return -1  # the sample's values mostly equal
     least = low - (high - low) / 2
-    scale = (count - 1) / ((high - low) * 2)
+    scale = (n - 1) / ((high - low) * 2)
     if not 0 < scale < np.inf:
         return -1  # a range past the largest float, or so small that the scale is
-    last = count - 1.0
-    starts[:count] = 0
+    last = n - 1.0
+    starts[:n] = 0
+    count = 0
     # A bucket is monotone in the value (a subtraction and a product by a positive
     # number round monotonically, and so does clipping).
     for p in range(first, stop):
@@ -1098,10 +1099,11 @@ def _sort_by_buckets(values, first, stop, base, sorted_values, offsets, buckets,
             bucket = int(min(max((x - least) * scale, 0.0), last))
             buckets[p - base] = bucket
             starts[bucket] += 1
+            count += 1
         else:
             buckets[p - base] = -1
     total = 0
-    for bucket in range(count):
+    for bucket in range(n):
         size = starts[bucket]
         starts[bucket] = total
         total += size
