@@ -322,10 +322,13 @@ def move_rank(a: npt.ArrayLike, window: int, min_count: int | None = None, axis:
     array([ nan,  nan,  0. , -0.5,  1. ])
     """
     array, axis, window, min_count = _check_moving(a, window, min_count, axis)
-    if array.dtype not in _BOTTLENECK_INTEGERS:
+    if array.dtype.kind not in "iu":
         return _along_axis(array, axis, (1 - window, 1), min_count, _statistics.Rank("normalized"))
-    # Integers are ranked exactly (beyond 2**53 too), and normalised in bottleneck's arithmetic.
+    # Integers are ranked exactly, as bottleneck ranks them (beyond 2**53 too) ...
     comparable = _values.comparable_floats(array)
+    if array.dtype not in _BOTTLENECK_INTEGERS:
+        return _along_axis(comparable, axis, (1 - window, 1), min_count, _statistics.Rank("normalized"))
+    # ... and int64 and int32 normalised in the arithmetic of its integer code.
     average = _along_axis(
         comparable, axis, (1 - window, 1), min_count, _statistics.rank("average", True, False)
     )
