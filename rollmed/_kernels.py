@@ -1409,13 +1409,22 @@ def _cursor_after(bits, p, entered, left):
     bit may be the one that left: the bit at its rank is then its own, the next set bit
     or the previous one.
     """
-    here = (bits[np.uint64(p >> 6)] >> (p & 63)) & 1
+    w = p >> 6
+    word = bits[np.uint64(w)]
+    shift = p & 63
+    here = (word >> shift) & 1
     moved = np.int64(entered < p) - np.int64(left < p) + here  # 0: next; 1: stay (or back, if left); 2: back
-    if moved == 0:
-        return _next_set(bits, p)
-    if moved == 2 or here == 0:
-        return _previous_set(bits, p)
-    return p
+    forward = moved == 0
+    back = (moved == 2) | ((moved == 1) & (here == 0))
+    above = word & (np.int64(-2) << shift)
+    below = word & ((np.int64(1) << shift) - 1)
+    if (forward and above == 0) or (back and below == 0):  # in another word: seldom
+        return _next_set(bits, p) if forward else _previous_set(bits, p)
+    # Within the word, every candidate computed and one chosen: which one is a coin
+    # toss on random data, and a jump to it would be mispredicted half the time.
+    after = (w << 6) + _trailing_zeros(above)
+    before = (w << 6) + 63 - _leading_zeros(below)
+    return after if forward else (before if back else p)
 
 
 @_inline
