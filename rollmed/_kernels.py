@@ -723,9 +723,10 @@ def _run_windows(sort_afresh, values, valid, start, end, readout, buffer, state,
 # up to FIXED_HEAPS_MAX values and for quantiles near either end (HEAPS_TAIL), and
 # the sorted array and the block window take the rest of the median's windows given by
 # bounds (BOUNDS_SORTED_MAX); several quantiles share one block state (two cost what
-# two heap passes cost, three 0.7x three passes, k = 150 to 1001). Windows of up to 256
-# values (quantiles, MAD) use a sorted array, and ranks of up to 48 or 256 count
-# directly, instead. Measured on 1e6 normal values, one thread (see benchmarks/).
+# two heap passes cost, three 0.7x three passes, k = 150 to 1001). Narrower windows use
+# a sorted array (one quantile of windows given by bounds up to 256 values, several
+# quantiles up to 20 values a quantile, the MAD up to 128), and ranks of up to 48 or 256
+# count directly, instead. Measured on 1e6 normal values, one thread (see benchmarks/).
 
 # The smallest block: below it, each pair's merge and refill dominate.
 _MIN_BLOCK = 256
@@ -733,8 +734,20 @@ _MIN_BLOCK = 256
 # values (1e6 values, one thread, best of 5, twice: three quantiles at k = 200, 72-91 ms
 # against 109-119 ms; at 256, 94-99 against 83-91; at 320, 81-141 against 90-122; the
 # MAD at 256, 95-122 against 114-141). Since its places are found in two levels
-# (_SORTED_BLOCK), three quantiles at 256 take 91-94 ms: the switch stands ...
+# (_SORTED_BLOCK), three quantiles at 256 take 91-94 ms: the switch stands for one
+# quantile (of windows given by bounds) ...
 SORTED_ARRAY_MAX = 256
+# ... but the block window has since become faster (its merge, its cursor steps) and
+# the machine changed (wider vectors): on 1e6 normal values, one thread, min of 5,
+# twice, sorted array against block window, several quantiles meet where each costs
+# about 20 values of width (two quantiles at k = 33, 32.0-32.5 ms against 25.3-25.9;
+# at 24, 31.2-31.6 against 29.6-31.5; three at 48, 34.6 against 32.4, at 64, 35.7-36.6
+# against 32.1-32.3, at 101, 37.8 against 27.7-28.3, at 256, 59.2 against 31.8; five
+# at 64, 40.6-41.5 against 43.2-43.7, at 101, 42.2 against 36.8) ...
+SORTED_PER_QUANTILE = 20
+# ... and the MAD near 128 (k = 101, 41.9-43.0 against 42.8-45.6; 151, 53.8-53.9
+# against 43.3-44.6; 256, 63.4-63.9 against 45.0-46.1).
+MAD_SORTED_MAX = 128
 # ... and up to this width rank by counting the window directly.
 RANK_SCAN_MAX = 48
 # ... or, for windows sliding one row at a time, up to this width (section 5, sliding_rank).
@@ -2074,7 +2087,7 @@ def robust_work(width, statistic):
     """The structure and scratch for windows of at most ``width`` values of ``statistic``."""
     n_q = statistic.qs.size
     n_cursors = 3 if statistic.kind in (MAD, MEDIAN_AND_MAD) else max(n_q, 1)
-    narrow = width <= (RANK_SCAN_MAX if statistic.kind == RANK else SORTED_ARRAY_MAX)
+    narrow = width <= _narrow_max(statistic)
     return RobustWork(
         block_state(1 if narrow else width, n_cursors),
         np.empty(width + 1, np.float64),
@@ -2083,6 +2096,17 @@ def robust_work(width, statistic):
         np.empty(max(n_q, 1), np.float64),
         np.zeros(4, np.int64),
     )
+
+
+@_inline
+def _narrow_max(statistic):
+    """The widest window whose statistic the sorted array (or, for ranks, a scan) takes."""
+    if statistic.kind == RANK:
+        return RANK_SCAN_MAX
+    if statistic.kind == QUANTILES:
+        n_q = statistic.qs.size
+        return SORTED_ARRAY_MAX if n_q == 1 else min(SORTED_PER_QUANTILE * n_q, SORTED_ARRAY_MAX)
+    return MAD_SORTED_MAX
 
 
 @_inline
@@ -2125,7 +2149,7 @@ def _rank_one_by_one(values, start, end, statistic, work, width, out):
 def mad_windows(values, start, end, statistic, work, width, out):
     """The MAD (after the median, for MEDIAN_AND_MAD) of windows ``[start[j], end[j])`` into ``out[j]``."""
     mad_column = 1 if statistic.kind == MEDIAN_AND_MAD else 0
-    if width <= SORTED_ARRAY_MAX:
+    if width <= _narrow_max(statistic):
         sorted_mad(values, start, end, statistic.min_count, work, out, mad_column)
     else:
         block_mad(values, start, end, statistic.min_count, work.blocks, out, mad_column)
@@ -2134,7 +2158,7 @@ def mad_windows(values, start, end, statistic, work, width, out):
 @_no_refcount
 def quantile_windows(values, start, end, statistic, work, width, out):
     """The QUANTILES of windows ``[start[j], end[j])`` into ``out[j, :]``, each read as section 2 reads it."""
-    if width <= SORTED_ARRAY_MAX:
+    if width <= _narrow_max(statistic):
         sorted_quantiles(values, start, end, statistic, work, out)
     else:
         block_quantiles(values, start, end, statistic, work, out)

@@ -391,13 +391,24 @@ def values_at_a_switch(window, nan_stop):
     return values
 
 
-@pytest.mark.parametrize("window", [256, 257])
-def test_quantiles_and_mad_on_both_sides_of_the_sorted_array(window):
-    # Windows of up to SORTED_ARRAY_MAX (256) values keep a sorted array, wider ones the
-    # block state.
+@pytest.mark.parametrize(
+    "window, qs",
+    [
+        (40, [0.1, 0.9]),
+        (41, [0.1, 0.9]),
+        (60, [0.0, 0.5, 1.0]),
+        (61, [0.0, 0.5, 1.0]),
+        (100, [0.0, 0.1, 0.5, 0.75, 1.0]),
+        (101, [0.0, 0.1, 0.5, 0.75, 1.0]),
+        (128, [0.25, 0.75]),
+        (129, [0.25, 0.75]),
+    ],
+)
+def test_quantiles_and_mad_on_both_sides_of_the_sorted_array(window, qs):
+    # Windows of up to SORTED_PER_QUANTILE (20) values a quantile, and for the MAD up to
+    # MAD_SORTED_MAX (128), keep a sorted array; wider ones the block state.
     values = values_at_a_switch(window, 1700)
     series = pd.Series(values)
-    qs = [0.0, 0.1, 0.5, 0.75, 1.0]
     for kind in SWITCH_KINDS:
         start, end, _ = pandas_bounds(series, window, min_periods=2, **kind)
         together = series.rollmed.window(window, 2, q=qs, **kind)
@@ -449,10 +460,11 @@ def wide_window_values(draw):
 @given(data=st.data(), values=wide_window_values())
 def test_the_block_window_against_the_reference(data, values):
     # The block window takes the median of fixed windows wider than FIXED_HEAPS_MAX (512)
-    # and several quantiles of windows wider than SORTED_ARRAY_MAX (256); windows that
+    # and several quantiles of windows wider than SORTED_PER_QUANTILE (20) values a
+    # quantile; windows that
     # slide a row on with no NaN entering or leaving take its one-set-bit step, the others
     # (a NaN, the row's ends, a new pair of blocks) its walk.
-    window = data.draw(st.sampled_from([257, 300, 513, 700]))
+    window = data.draw(st.sampled_from([61, 101, 129, 257, 300, 513, 700]))
     min_periods = data.draw(st.sampled_from([1, window // 2, window]))
     center = data.draw(st.booleans())
     how = data.draw(st.sampled_from(["linear", "lower", "higher", "midpoint", "nearest"]))
