@@ -2211,11 +2211,17 @@ def _robust_windows_overload(marker, values, start, end, statistic, work, width,
 # Only the network and the loop around it are compiled for each k: the rest of the
 # driver is compiled once (a new k of the MAD, 1e3 values: 3.8-8.6 s -> 1.8-2.0 s).
 
-# The widest window the networks take for the MAD (wider ones go to the heaps), and for
-# the median, whose networks share a core between neighbouring outputs (see below). The
+# The widest window the networks take for the median and the MAD together (the Hampel
+# filter; wider ones go to the sorted array), for the MAD alone, and for the median,
+# whose networks share a core between neighbouring outputs (see below). The median's
 # kernel alone, 1e6 values, one thread, against the heaps' whole call (62-72 ms): k =
-# 101, 29 ms; 160, 41; 180, 45; then a cliff: 190, 110 (the core no longer fits).
+# 101, 29 ms; 160, 41; 180, 45; then a cliff: 190, 110 (the core no longer fits). The
+# MAD alone (two networks a window, nothing shared), on today's machine, against the
+# sorted array: k = 48, 18.8 ms against 40.1; 64, 27.2 against 41.7; 72, 34.6 against
+# 43.7; 80, 41.0 against 44.4; 101, 59.4 against 42.8 (each k compiles in 1.5-3.7 s).
+# With the median (hampel, centred): k = 33, 82.8 against 47.9, so it stays at 32.
 NETWORK_MAX = 32
+MAD_NETWORK_MAX = 72
 MEDIAN_NETWORK_MAX = 160
 
 

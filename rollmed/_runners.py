@@ -200,9 +200,9 @@ def run_fixed(
 def _network_kind(statistic: Statistic, exact: bool, offsets, expanding: bool, min_count: int):
     """The kind of median network that answers (rollmed._kernels.NETWORK_*), or None.
 
-    Networks take the median of float windows of 2 to MEDIAN_NETWORK_MAX rows and the
-    MAD of 2 to NETWORK_MAX, a result for every row, where a full window is enough for
-    ``min_count``.
+    Networks take the median of float windows of 2 to MEDIAN_NETWORK_MAX rows, the MAD
+    of 2 to MAD_NETWORK_MAX and the two together of 2 to NETWORK_MAX, a result for every
+    row, where a full window is enough for ``min_count``.
     """
     from rollmed import _kernels
 
@@ -212,10 +212,10 @@ def _network_kind(statistic: Statistic, exact: bool, offsets, expanding: bool, m
         return None
     if statistic == MEDIAN:
         return _kernels.NETWORK_MEDIAN if width <= _kernels.MEDIAN_NETWORK_MAX else None
-    if width > _kernels.NETWORK_MAX:
-        return None
     if isinstance(statistic, MedianAbsoluteDeviation):
-        return _kernels.NETWORK_MEDIAN_AND_MAD if statistic.with_median else _kernels.NETWORK_MAD
+        if statistic.with_median:
+            return _kernels.NETWORK_MEDIAN_AND_MAD if width <= _kernels.NETWORK_MAX else None
+        return _kernels.NETWORK_MAD if width <= _kernels.MAD_NETWORK_MAX else None
     if isinstance(statistic, Quantiles) and statistic.n_outputs > 1 and width <= _kernels.SORT_NETWORK_MAX:
         return _kernels.NETWORK_SORT  # (one quantile stays on the heaps: no compile per k)
     return None

@@ -423,6 +423,26 @@ def test_quantiles_and_mad_on_both_sides_of_the_sorted_array(window, qs):
         np.testing.assert_array_equal(mad, expected, err_msg=str(kind))
 
 
+@pytest.mark.parametrize("window", [72, 73])
+def test_mad_on_both_sides_of_its_networks(window):
+    # The MAD of fixed windows of up to MAD_NETWORK_MAX (72) values comes from two selection
+    # networks a window (the windows they leave, with a NaN or an infinite median, from the
+    # sorted array), wider ones from the sorted array; the Hampel filter's median and MAD
+    # together from networks up to NETWORK_MAX (32) only.
+    values = values_at_a_switch(window, 1700)
+    rng = np.random.default_rng(window)
+    values[:1400] = rng.standard_normal(1400)  # runs without NaN or infinities: the networks' own
+    series = pd.Series(values)
+    for kind in ({}, {"center": True}):
+        for min_periods in (None, 2):
+            result = series.rollmed.mad(window, min_periods, **kind).to_numpy()
+            expected = reference_mad(series, window, min_periods=min_periods, **kind)
+            np.testing.assert_array_equal(result, expected, err_msg=f"{kind} {min_periods}")
+    np.testing.assert_array_equal(
+        rollmed.move_mad(values, window, 2), reference.rolling(values, window, 2, False, reference.mad_of)
+    )
+
+
 @pytest.mark.parametrize("window", [512, 513])
 def test_one_quantile_on_both_sides_of_the_heaps(window):
     # One quantile from 0.25 to 0.75 (HEAPS_TAIL) of fixed windows wider than
