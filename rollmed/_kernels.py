@@ -2191,7 +2191,7 @@ def _robust_windows_overload(marker, values, start, end, statistic, work, width,
 # 6. Median networks: many narrow windows at once
 # =====================================================================================
 #
-# The median of a window of k <= NETWORK_MAX values by a selection network: Batcher's
+# The median (or the MAD) of a window of k values by a selection network: Batcher's
 # odd-even merge sort pruned to the one or two middle ranks (4 min/max for 3 values,
 # 52 for 11, 274 for 31), written out as straight-line code inside a loop over the
 # outputs. Consecutive outputs are independent and every load is ``xs[i + constant]``,
@@ -2211,16 +2211,14 @@ def _robust_windows_overload(marker, values, start, end, statistic, work, width,
 # Only the network and the loop around it are compiled for each k: the rest of the
 # driver is compiled once (a new k of the MAD, 1e3 values: 3.8-8.6 s -> 1.8-2.0 s).
 
-# The widest window the networks take for the median and the MAD together (the Hampel
-# filter; wider ones go to the sorted array), for the MAD alone, and for the median,
-# whose networks share a core between neighbouring outputs (see below). The median's
+# The widest window the networks take for the MAD (wider ones go to the sorted array),
+# and for the median, whose networks share a core between neighbouring outputs (see
+# below); several quantiles, SORT_NETWORK_MAX. The median's
 # kernel alone, 1e6 values, one thread, against the heaps' whole call (62-72 ms): k =
 # 101, 29 ms; 160, 41; 180, 45; then a cliff: 190, 110 (the core no longer fits). The
 # MAD alone (two networks a window, nothing shared), on today's machine, against the
 # sorted array: k = 48, 18.8 ms against 40.1; 64, 27.2 against 41.7; 72, 34.6 against
 # 43.7; 80, 41.0 against 44.4; 101, 59.4 against 42.8 (each k compiles in 1.5-3.7 s).
-# With the median (hampel, centred): k = 33, 82.8 against 47.9, so it stays at 32.
-NETWORK_MAX = 32
 MAD_NETWORK_MAX = 72
 MEDIAN_NETWORK_MAX = 160
 
@@ -2296,7 +2294,9 @@ def _network_cost(pruned):
 # What a network computes of each window (the kinds of section 5 it serves).
 NETWORK_MEDIAN = 0
 NETWORK_MAD = 1
-NETWORK_MEDIAN_AND_MAD = 2
+# (2 was the median and the MAD written together: a result row of two values kept the
+# loop from vectorising, 6x the two networks run apart at k = 21; rollmed._runners runs
+# them apart.)
 # Several quantiles: the whole sort, every rank written out (compiled once per k, any q).
 NETWORK_SORT = 3
 # The widest window whose several quantiles a sorting network takes: a full sort of 16
@@ -2528,7 +2528,7 @@ def _plain_network_windows(k, kind):
     """:func:`_network_windows` with a network over each whole window (no core shared).
 
     It writes ``out[o, :]`` for ``o`` in ``[first, stop)`` from the window ``values[o +
-    offset : o + offset + k]`` (all inside ``values``): its median, its MAD, or both; or
+    offset : o + offset + k]`` (all inside ``values``): its median or its MAD; or
     (NETWORK_SORT) its ``k`` values in order.
     The MAD is the median of the distances ``abs(x - median)`` by a second network; where
     the median is not finite (the distances are not numbers) it writes NaN for the caller
@@ -2538,7 +2538,6 @@ def _plain_network_windows(k, kind):
     source for numba to type, a MAD network of k = 31 took 9 s to compile.
     """
     even = k % 2 == 0
-    mad_column = 1 if kind == NETWORK_MEDIAN_AND_MAD else 0
     if kind == NETWORK_SORT:
         sorted_window = _sorted_window(k)
 
@@ -2560,10 +2559,8 @@ def _plain_network_windows(k, kind):
             m = _midpoint(low, high) if even else low
             low, high = distance_middles(xs, i, m)
             mad = _midpoint(low, high) if even else low
-            if mad_column:
-                os[i, 0] = m
             # A select, not a branch: the loop stays vectorised.
-            os[i, mad_column] = mad if abs(m) < np.inf else np.nan
+            os[i, 0] = mad if abs(m) < np.inf else np.nan
 
     # (Not _inline: a closure is not cached on its own; it is compiled into its caller, which is.)
     results = njit(inline="always", _nrt=False)(results)

@@ -170,7 +170,10 @@ def run_fixed(
     tasks = spans(n_rows, n_out, width)
     network = _network_kind(statistic, exact, offsets, expanding, min_count)
     if network is not None:
-        _fixed_by_networks(rows, offsets, min_count, statistic, network, tasks, out)
+        if isinstance(statistic, MedianAbsoluteDeviation) and statistic.with_median:
+            _median_and_mad_by_networks(rows, offsets, min_count, tasks, out)
+        else:
+            _fixed_by_networks(rows, offsets, min_count, statistic, network, tasks, out)
         _scaled(out, statistic)
     elif _on_heaps(statistic, exact, expanding, width, bounds=False):
         balance = _kernels.LOOSE_BALANCE if expanding else _kernels.EXACT_BALANCE
@@ -200,9 +203,9 @@ def run_fixed(
 def _network_kind(statistic: Statistic, exact: bool, offsets, expanding: bool, min_count: int):
     """The kind of median network that answers (rollmed._kernels.NETWORK_*), or None.
 
-    Networks take the median of float windows of 2 to MEDIAN_NETWORK_MAX rows, the MAD
-    of 2 to MAD_NETWORK_MAX and the two together of 2 to NETWORK_MAX, a result for every
-    row, where a full window is enough for ``min_count``.
+    Networks take the median of float windows of 2 to MEDIAN_NETWORK_MAX rows and the
+    MAD (with or without the median) of 2 to MAD_NETWORK_MAX, a result for every row,
+    where a full window is enough for ``min_count``.
     """
     from rollmed import _kernels
 
@@ -212,13 +215,26 @@ def _network_kind(statistic: Statistic, exact: bool, offsets, expanding: bool, m
         return None
     if statistic == MEDIAN:
         return _kernels.NETWORK_MEDIAN if width <= _kernels.MEDIAN_NETWORK_MAX else None
-    if isinstance(statistic, MedianAbsoluteDeviation):
-        if statistic.with_median:
-            return _kernels.NETWORK_MEDIAN_AND_MAD if width <= _kernels.NETWORK_MAX else None
+    if isinstance(statistic, MedianAbsoluteDeviation):  # (with the median: see run_fixed)
         return _kernels.NETWORK_MAD if width <= _kernels.MAD_NETWORK_MAX else None
     if isinstance(statistic, Quantiles) and statistic.n_outputs > 1 and width <= _kernels.SORT_NETWORK_MAX:
         return _kernels.NETWORK_SORT  # (one quantile stays on the heaps: no compile per k)
     return None
+
+
+def _median_and_mad_by_networks(rows, offsets, min_count, tasks, out) -> None:
+    """The median and the MAD (the Hampel filter's) each by its own network, apart.
+
+    A network that wrote both into one result row did not vectorise: at k = 21, 1e6
+    values, one thread, 41.8 ms against 2.9 + 6.5 for the two apart.
+    """
+    from rollmed import _kernels
+
+    parts = ((MEDIAN, _kernels.NETWORK_MEDIAN), (MedianAbsoluteDeviation(), _kernels.NETWORK_MAD))
+    for column, (statistic, kind) in enumerate(parts):
+        part = np.empty((*out.shape[:-1], 1))
+        _fixed_by_networks(rows, offsets, min_count, statistic, kind, tasks, part)
+        out[..., column] = part[..., 0]
 
 
 def _fixed_by_networks(rows, offsets, min_count, statistic, kind, tasks, out) -> None:

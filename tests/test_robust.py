@@ -428,7 +428,7 @@ def test_mad_on_both_sides_of_its_networks(window):
     # The MAD of fixed windows of up to MAD_NETWORK_MAX (72) values comes from two selection
     # networks a window (the windows they leave, with a NaN or an infinite median, from the
     # sorted array), wider ones from the sorted array; the Hampel filter's median and MAD
-    # together from networks up to NETWORK_MAX (32) only.
+    # each from its own network.
     values = values_at_a_switch(window, 1700)
     rng = np.random.default_rng(window)
     values[:1400] = rng.standard_normal(1400)  # runs without NaN or infinities: the networks' own
@@ -441,6 +441,11 @@ def test_mad_on_both_sides_of_its_networks(window):
     np.testing.assert_array_equal(
         rollmed.move_mad(values, window, 2), reference.rolling(values, window, 2, False, reference.mad_of)
     )
+    for center in (True, False):
+        expected, outliers = reference.hampel(values, window, 2.0, 1.4826, min_count=window, center=center)
+        details = series.rollmed.hampel_details(window, 2.0, center=center, min_periods=window)
+        np.testing.assert_array_equal(details["filtered"].to_numpy(), expected)
+        np.testing.assert_array_equal(details["outlier"].to_numpy(), outliers)
 
 
 @pytest.mark.parametrize("window", [512, 513])
