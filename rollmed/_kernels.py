@@ -2216,10 +2216,10 @@ def _robust_windows_overload(marker, values, start, end, statistic, work, width,
 # below); several quantiles, SORT_NETWORK_MAX. The median's
 # kernel alone, 1e6 values, one thread, against the heaps' whole call (62-72 ms): k =
 # 101, 29 ms; 160, 41; 180, 45; then a cliff: 190, 110 (the core no longer fits). The
-# MAD alone (two networks a window, nothing shared), on today's machine, against the
-# sorted array: k = 48, 18.8 ms against 40.1; 64, 27.2 against 41.7; 72, 34.6 against
-# 43.7; 80, 41.0 against 44.4; 101, 59.4 against 42.8 (each k compiles in 1.5-3.7 s).
-MAD_NETWORK_MAX = 72
+# MAD's kernel alone (mad_group), one thread, on today's machine: k = 33, 4.7 ms; 64,
+# 10.1; 101, 12.4; 108, 14.9; 116, 19.1; then a cliff where the sorted core passes about
+# 101 values: 124, 33.5; 140, 62.7 (the sorted array's whole call: 45-58 ms from 101 to 160).
+MAD_NETWORK_MAX = 116
 MEDIAN_NETWORK_MAX = 160
 
 
@@ -2426,6 +2426,20 @@ def _group_middles(k, group):
     return middles_of_group
 
 
+@_inline
+def _deal_phases(xs, block, group, stride, phases):
+    """Deal the values of ``xs`` from ``block`` on into ``group`` phases.
+
+    ``phases[g + p * stride]`` is ``xs[block + group * g + p]``: value t of group g sits
+    in phase ``t % group``, contiguous in g.
+    """
+    for g in range(stride):
+        for p in range(group):
+            t = block + group * g + p
+            # (past the row's end: values whose results are not kept)
+            phases[g + p * stride] = xs[t] if t < xs.size else 0.0
+
+
 def _grouped_median_windows(k, group):
     """:func:`_network_windows` for the median, ``group`` neighbouring windows sharing a core."""
     middles_of_group = _group_middles(k, group)
@@ -2439,11 +2453,7 @@ def _grouped_median_windows(k, group):
         phases = np.empty(group * stride)
         middles = np.empty(2 * group * blocks)
         for block in range(0, stop - first, group * blocks):
-            for g in range(stride):
-                for p in range(group):
-                    t = block + group * g + p
-                    # (past the row's end: values whose results are not kept)
-                    phases[g + p * stride] = xs[t] if t < xs.size else 0.0
+            _deal_phases(xs, block, group, stride, phases)
             for g in range(blocks):
                 middles_of_group(phases, middles, g)
             size = min(group * blocks, stop - first - block)
@@ -2452,6 +2462,198 @@ def _grouped_median_windows(k, group):
                 lower = middles[g + 2 * d * blocks]
                 results[block + o, 0] = lower if odd else _midpoint(lower, middles[g + (2 * d + 1) * blocks])
         # Each value is the newest of exactly one window (see _plain_network_windows).
+        return _count_nan(xs, k - 1, xs.size)
+
+    return windows
+
+
+# The MAD of wider windows, a group at a time as the median: the core is sorted whole,
+# once for the group. For each window, the median comes from the core's middle ranks and
+# the window's own values as above; the core's distances from that median, in the order
+# of the core's values, fall and then rise (``m - x`` falls towards ``m``, ``x - m`` rises
+# after it, and rounding keeps both monotone): a bitonic sequence, which Batcher's
+# bitonic merger sorts. Pruned to the core's distances that can be the MAD (the same
+# ranks as the median's), it takes 140 min/max at k = 101 (groups of 8), and the window's
+# own distances are merged in as its own values were for the median (46): with the core's
+# sort shared (247 a window), about 700 operations a window where two networks over the
+# whole window take 3,600. The distances are those of the MAD's definition and the ranks
+# the same, so the MAD is the same, bit for bit. The sorted core goes through memory (a
+# block of cores at a time): the loop over the windows of a group is then one loop over
+# groups for each window, and LLVM vectorises it across groups, with one copy of the
+# window's code (written out for each window, it compiled in 20 s instead of 3).
+def mad_group(k):
+    """How many neighbouring windows of ``k`` values share one sorted core for the MAD (one: none).
+
+    Kernels alone on 1e6 normal values, one thread, ms for G = 1 (two networks over each
+    window), 2, 4, 8, 16: k = 11: 2.1, 2.2, 2.3; 16: 4.0, 4.1, 3.8, 4.7; 21: 5.3, 3.5,
+    3.4, 4.3; 40: -, 8.0, 6.1, 6.8; 48: -, 10.3, 7.3, 7.4; 64: -, -, 10.9, 10.1, 14.2;
+    80: -, 19.8, 13.0, 10.3; 101: -, -, 16.6, 12.4, 16.8; 108: -, -, -, 14.9, 17.8; 116:
+    -, -, -, 47.5, 19.1 (the cliff of MAD_NETWORK_MAX: a core of 109 values).
+    """
+    if k <= 16:
+        return 1
+    if k <= 48:
+        return 4
+    return 8 if k <= 108 else 16
+
+
+@functools.cache
+def _bitonic_selection(n, ranks):
+    """Batcher's bitonic merger of ``n`` wires (non-increasing, then non-decreasing), pruned to ``ranks``."""
+    size = 1
+    while size < n:
+        size *= 2
+    network = []
+
+    def merge(first, width):
+        if width > 1:
+            half = width // 2
+            network.extend((i, i + half) for i in range(first, first + half))
+            merge(first, half)
+            merge(first + half, half)
+
+    merge(0, size)
+    # Wires from n up would hold +inf: their comparators change nothing.
+    return _prune([(i, j) for i, j in network if j < n], ranks)
+
+
+# The MAD's groups are fewer to a block than the median's, so that the sorted cores
+# of a block stay in the first-level cache (k = 101: 94 values x 32 groups, 24 KiB;
+# 64 groups to a block, 13.4 ms against 12.4; 128, 15.3).
+_MAD_GROUPS_PER_BLOCK = 32
+
+
+def _array_data(context, builder, signature, args, i):
+    return context.make_array(signature.args[i])(context, builder, value=args[i]).data
+
+
+def _at(builder, data, index, offset):
+    """The address of ``data[index + offset]`` (``offset`` a constant or an LLVM value)."""
+    if isinstance(offset, int):
+        offset = ir.Constant(index.type, offset)
+    return builder.gep(data, [builder.add(index, offset, flags=["nsw"])], inbounds=True)
+
+
+@functools.cache
+def _sorted_core(k, group):
+    """An intrinsic ``(phases, cores, g)``: the core of group ``g``'s windows, sorted, into ``cores``.
+
+    Rank ``r`` goes to ``cores[g + r * _MAD_GROUPS_PER_BLOCK]``.
+    """
+    blocks = _MAD_GROUPS_PER_BLOCK
+    stride = blocks + _group_reach(k, group)
+    core = k - group + 1
+
+    @intrinsic
+    def sorted_core(typingctx, phases, cores, g):
+        def codegen(context, builder, signature, args):
+            phases_data, cores_data = (_array_data(context, builder, signature, args, i) for i in (0, 1))
+            g = args[2]
+            wire = [
+                builder.load(_at(builder, phases_data, g, t % group * stride + t // group))
+                for t in range(group - 1, k)
+            ]
+            _compare_exchanges(builder, sorting_network(core), wire)
+            for rank, value in enumerate(wire):
+                builder.store(value, _at(builder, cores_data, g, rank * blocks))
+            return context.get_dummy_value()
+
+        return types.void(phases, cores, g), codegen
+
+    return sorted_core
+
+
+@functools.cache
+def _window_mad(k, group):
+    """An intrinsic ``(phases, cores, g, d)``: the median and the MAD of window ``d`` of group ``g``.
+
+    The group's core is sorted in ``cores`` (:func:`_sorted_core`); the window's own
+    values are in ``phases``. The MAD of a window whose median is not finite is not a
+    number (its distances are not): the caller flags it.
+    """
+    blocks = _MAD_GROUPS_PER_BLOCK
+    stride = blocks + _group_reach(k, group)
+    low, high = (k - 1) // 2, k // 2
+    core = k - group + 1
+    ranks = (group - 1, group - 1 + high - low)  # of the middle values among the core's and its own
+    near = range(low - group + 1, high + 1)  # the core's ranks that can be the window's middle
+    merge = _merge_network(len(near), group - 1, ranks)
+    bitonic = _bitonic_selection(core, near)
+    pair = types.float64(types.float64, types.float64)
+
+    @intrinsic
+    def window_mad(typingctx, phases, cores, g, d):
+        def codegen(context, builder, signature, args):
+            phases_data, cores_data = (_array_data(context, builder, signature, args, i) for i in (0, 1))
+            g, d = args[2], builder.sext(args[3], args[2].type)
+            fabs = builder.module.declare_intrinsic("llvm.fabs", [ir.DoubleType()])
+            int_type = g.type
+
+            def constant(value):
+                return ir.Constant(int_type, value)
+
+            def own_value(i):
+                # Window d's own values are t = d .. group - 2 and k .. k + d - 1: its i-th
+                # is t = d + i, past the core where d + i >= group - 1.
+                t = builder.add(d, constant(i))
+                past = builder.icmp_signed(">=", t, constant(group - 1))
+                t = builder.add(t, builder.select(past, constant(core), constant(0)))
+                phase = builder.srem(t, constant(group))
+                place = builder.add(builder.mul(phase, constant(stride)), builder.sdiv(t, constant(group)))
+                return builder.load(_at(builder, phases_data, g, place))
+
+            def middle_of(wire):
+                if high == low:
+                    return wire[ranks[0]]
+                return context.compile_internal(
+                    builder, _midpoint.py_func, pair, (wire[ranks[0]], wire[ranks[1]])
+                )
+
+            def distances(wire, m):
+                return [builder.call(fabs, [builder.fsub(x, m)]) for x in wire]
+
+            own = [own_value(i) for i in range(group - 1)]
+            window = [builder.load(_at(builder, cores_data, g, r * blocks)) for r in near] + own
+            _compare_exchanges(builder, merge, window)
+            m = middle_of(window)
+            core_distances = distances(
+                [builder.load(_at(builder, cores_data, g, r * blocks)) for r in range(core)], m
+            )
+            _compare_exchanges(builder, bitonic, core_distances)
+            window = [core_distances[r] for r in near] + distances(own, m)
+            _compare_exchanges(builder, merge, window)
+            return context.make_tuple(builder, signature.return_type, (m, middle_of(window)))
+
+        return types.UniTuple(types.float64, 2)(phases, cores, g, d), codegen
+
+    return window_mad
+
+
+def _grouped_mad_windows(k, group):
+    """:func:`_network_windows` for the MAD, ``group`` neighbouring windows sharing a sorted core."""
+    sorted_core, window_mad = _sorted_core(k, group), _window_mad(k, group)
+    blocks = _MAD_GROUPS_PER_BLOCK
+    stride = blocks + _group_reach(k, group)
+    core = k - group + 1
+
+    def windows(values, out, first, stop, offset, marker):
+        xs = values[first + offset : stop + offset + k - 1]
+        results = out[first:stop]
+        phases = np.empty(group * stride)
+        cores = np.empty(core * blocks)
+        mads = np.empty(group * blocks)
+        for block in range(0, stop - first, group * blocks):
+            _deal_phases(xs, block, group, stride, phases)
+            for g in range(blocks):
+                sorted_core(phases, cores, g)
+            for d in range(group):
+                for g in range(blocks):
+                    m, mad = window_mad(phases, cores, g, d)
+                    # (A select, not a branch: the MAD of an infinite median is redone.)
+                    mads[g + d * blocks] = mad if abs(m) < np.inf else np.nan
+            size = min(group * blocks, stop - first - block)
+            for o in range(size):
+                results[block + o, 0] = mads[o // group + o % group * blocks]
         return _count_nan(xs, k - 1, xs.size)
 
     return windows
@@ -2600,6 +2802,8 @@ def _network_windows_overload(values, out, first, stop, offset, marker):
     k, kind = marker.types[0].count, marker.types[1].count - 1
     if kind == NETWORK_MEDIAN and median_group(k) > 1:
         return _grouped_median_windows(k, median_group(k))
+    if kind == NETWORK_MAD and mad_group(k) > 1:
+        return _grouped_mad_windows(k, mad_group(k))
     return _plain_network_windows(k, kind)
 
 

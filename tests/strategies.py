@@ -7,12 +7,43 @@ from hypothesis.extra import numpy as hnp
 INT64_MIN, INT64_MAX = np.iinfo(np.int64).min, np.iinfo(np.int64).max
 
 # Each window of 2 to MEDIAN_NETWORK_MAX (160) rows compiles a selection network of its
-# own on first use, seconds apiece for the median, the MAD and the two together:
-# compiling all of them would take most of the suite's time. Properties draw those
-# widths from these, on both sides of each switch between paths (sorting afresh up to 7
-# values; a network per window up to 10, over the core shared by 4 windows up to 32, by
-# 8 up to 100 and by 16 up to 160) and the widths the notebooks use.
-NETWORK_WIDTHS = (2, 3, 4, 5, 6, 7, 8, 9, 11, 15, 21, 24, 25, 31, 32, 33, 64, 100, 101, 160)
+# own on first use, seconds apiece for the median and the MAD: compiling all of them
+# would take most of the suite's time. Properties draw those widths from these, on both
+# sides of each switch between paths (the median: sorting afresh up to 7 values; a
+# network per window up to 10, over the core shared by 4 windows up to 32, by 8 up to
+# 100 and by 16 up to 160; the MAD: two networks per window up to 16, a sorted core
+# shared by 4 windows up to 48, by 8 up to 108, by 16 up to MAD_NETWORK_MAX, 116) and the
+# widths the notebooks use.
+NETWORK_WIDTHS = (
+    2,
+    3,
+    4,
+    5,
+    6,
+    7,
+    8,
+    9,
+    11,
+    15,
+    16,
+    17,
+    21,
+    24,
+    25,
+    31,
+    32,
+    33,
+    48,
+    49,
+    64,
+    100,
+    101,
+    108,
+    109,
+    116,
+    117,
+    160,
+)
 
 
 def few_networks(window):

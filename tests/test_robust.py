@@ -16,7 +16,14 @@ from pandas.api.indexers import FixedForwardWindowIndexer
 
 import rollmed
 from tests import reference
-from tests.strategies import float_series, int64_values, pandas_safe_series, window_args, windows
+from tests.strategies import (
+    NETWORK_WIDTHS,
+    float_series,
+    int64_values,
+    pandas_safe_series,
+    window_args,
+    windows,
+)
 
 CLOSED = [None, "right", "left", "both", "neither"]
 METHODS = ["average", "min", "max"]
@@ -180,10 +187,34 @@ def test_rank_on_both_sides_of_each_path(window):
 def test_move_mad_equals_reference(data, values):
     if values.size == 0:
         return
-    window = data.draw(st.integers(1, values.size))
+    window = data.draw(windows(1, values.size))
     min_count = data.draw(st.integers(1, window))
     expected = reference.rolling(values, window, min_count, False, reference.mad_of)
     np.testing.assert_array_equal(rollmed.move_mad(values, window, min_count), expected)
+
+
+@settings(max_examples=60)
+@given(data=st.data())
+def test_mad_networks_equal_the_reference(data):
+    # The MAD's networks (two over each window up to 16 values; then a sorted core shared
+    # by 4, 8 or 16 neighbouring windows, to MAD_NETWORK_MAX) answer windows without NaN:
+    # these values have few, with heavy ties, +-0, infinities (an infinite median is
+    # redone elsewhere; an infinite value among finite ones is not) and extremes.
+    window = data.draw(st.sampled_from([width for width in NETWORK_WIDTHS if width <= 117]))
+    elements = st.one_of(
+        st.sampled_from([0.0, -0.0, 1.0, -1.0, 2.5, 1e308, -1e308, np.inf, -np.inf]),
+        st.integers(-3, 3).map(float),
+        st.floats(-1e6, 1e6),
+    )
+    values = data.draw(hnp.arrays(np.float64, st.integers(window, 3 * window + 300), elements=elements))
+    if data.draw(st.booleans()):
+        values[data.draw(st.integers(0, values.size - 1))] = np.nan
+    min_count = data.draw(st.integers(1, window))
+    expected = reference.rolling(values, window, min_count, False, reference.mad_of)
+    np.testing.assert_array_equal(rollmed.move_mad(values, window, min_count), expected)
+    series = pd.Series(values)
+    centred = series.rollmed.mad(window, center=True).to_numpy()
+    np.testing.assert_array_equal(centred, reference_mad(series, window, center=True))
 
 
 def test_move_functions_take_any_axis_and_dtype():
@@ -423,12 +454,13 @@ def test_quantiles_and_mad_on_both_sides_of_the_sorted_array(window, qs):
         np.testing.assert_array_equal(mad, expected, err_msg=str(kind))
 
 
-@pytest.mark.parametrize("window", [72, 73])
+@pytest.mark.parametrize("window", [16, 17, 48, 49, 108, 109, 116, 117])
 def test_mad_on_both_sides_of_its_networks(window):
-    # The MAD of fixed windows of up to MAD_NETWORK_MAX (72) values comes from two selection
-    # networks a window (the windows they leave, with a NaN or an infinite median, from the
-    # sorted array), wider ones from the sorted array; the Hampel filter's median and MAD
-    # each from its own network.
+    # The MAD of fixed windows of up to MAD_NETWORK_MAX (116) values comes from networks:
+    # two over each window up to 16, a sorted core shared by 4 neighbouring windows up to
+    # 48, by 8 up to 108, by 16 beyond (the windows they leave, with a NaN or an infinite
+    # median, from the sorted array); wider ones from the sorted array; the Hampel
+    # filter's median and MAD each from its own network.
     values = values_at_a_switch(window, 1700)
     rng = np.random.default_rng(window)
     values[:1400] = rng.standard_normal(1400)  # runs without NaN or infinities: the networks' own
