@@ -664,27 +664,36 @@ def run_heaps(values, valid, offset, start, end, readout, state, out, out_valid,
 SORT_AFRESH_MAX = 7
 
 
+@_inline
+def _sort_afresh(values, valid, offset, lo, hi, buffer):
+    """The present values of positions ``[lo, hi)``, sorted into ``buffer``; how many.
+
+    Each sinks into place through compare-exchanges that swap their two values on one
+    comparison (no branch to mispredict, and a -0.0 and a +0.0 stay two zeros, where
+    independent min and max could return one of them twice).
+    """
+    held = 0
+    for pos in range(lo, hi):
+        if _is_missing(values, valid, pos - offset):
+            continue
+        buffer[held] = values[pos - offset]
+        for i in range(held, 0, -1):
+            below, above = buffer[i - 1], buffer[i]
+            swap = above < below
+            buffer[i - 1] = above if swap else below
+            buffer[i] = below if swap else above
+        held += 1
+    return held
+
+
 @_no_refcount
 def sort_windows(values, valid, offset, start, end, readout, buffer, out, out_valid):
     """The windows of :func:`run_heaps`, each sorted afresh: for windows of a few values.
 
-    Each present value sinks into place through compare-exchanges that swap their two
-    values on one comparison (no branch to mispredict, and a -0.0 and a +0.0 stay two
-    zeros, where independent min and max could return one of them twice). ``buffer``
-    holds at least the widest window.
+    ``buffer`` holds at least the widest window.
     """
     for j in range(start.size):
-        held = 0
-        for pos in range(start[j], end[j]):
-            if _is_missing(values, valid, pos - offset):
-                continue
-            buffer[held] = values[pos - offset]
-            for i in range(held, 0, -1):
-                below, above = buffer[i - 1], buffer[i]
-                swap = above < below
-                buffer[i - 1] = above if swap else below
-                buffer[i] = below if swap else above
-            held += 1
+        held = _sort_afresh(values, valid, offset, start[j], end[j], buffer)
         rank = quantile_rank(readout.q, held)[0]
         low = buffer[rank]
         high = buffer[rank + 1] if rank + 1 < held else low
@@ -2955,6 +2964,22 @@ def sorted_afresh_bounds(values, start, end, readout, out):
     buffer = np.empty(width, values.dtype)
     no_mask = np.empty(0, np.bool_)
     sort_windows(values, no_mask, 0, start, end, readout, buffer, out, no_mask)
+
+
+@_jit
+def mad_afresh_bounds(values, start, end, min_count, out):
+    """The MAD of each window ``[start[j], end[j])`` of a float row, sorted afresh, into ``out[j]``.
+
+    For the few windows a MAD network leaves (cut short at the ends, holding a NaN, of an
+    infinite median): at most MAD_NETWORK_MAX values each, so sorting them is cheap, and
+    the order-statistic window need not compile for them.
+    """
+    width = max(np.max(end - start), 1) if start.size else 1
+    buffer = np.empty(width)
+    no_mask = np.empty(0, np.bool_)
+    for j in range(start.size):
+        held = _sort_afresh(values, no_mask, 0, start[j], end[j], buffer)
+        out[j] = _sorted_median_and_mad(buffer, held, 0)[1] if held and held >= min_count else np.nan
 
 
 # =====================================================================================

@@ -14,10 +14,16 @@ from rollmed._statistics import MEDIAN, MedianAbsoluteDeviation, Quantiles, Stat
 # Results per task when the work is split across threads. The split depends on the
 # data alone, never on the thread count, so results are the same on any number of threads.
 _SPAN = 1 << 16
-# Networks leave a row's windows that are cut short or hold a NaN to a general path: up to
-# one in this many of the row's windows are sorted afresh (k <= 32 values each, 10x the
-# heaps' cost a window), more go to run_bounds (the sorted array from 8 values).
+# Networks leave a row's windows that are cut short or hold a NaN to a general path. The
+# few are sorted afresh, so that a network's first call compiles no other path: those at
+# the ends of a row, and up to one in _SORTED_AFRESH_SHARE of its windows but no more than
+# _AFRESH_WORK * n / k**2 (sorting afresh takes about k**2 / 4 compare-exchanges a window:
+# at most two for each value of the row). More go to run_bounds. Bounded by the share
+# alone, 50 NaN scattered over 1e6 values (8,000 windows left) took the median at k = 160
+# 51.6 ms instead of 10.7, and 130 NaN the MAD at 116 60.1 instead of 20.7; bounded by the
+# work too, 11.9 and 22.8 (one thread).
 _SORTED_AFRESH_SHARE = 64
+_AFRESH_WORK = 8
 
 
 def read_only(array: np.ndarray) -> np.ndarray:
@@ -273,13 +279,16 @@ def _fixed_by_networks(rows, offsets, min_count, statistic, kind, tasks, out) ->
     for row in np.unique(left_rows):
         left = left_results[np.searchsorted(left_rows, row) : np.searchsorted(left_rows, row, side="right")]
         bounds = (np.clip(left + start_offset, 0, n), np.clip(left + end_offset, 0, n))
-        if kind == _kernels.NETWORK_MEDIAN and left.size <= max(n // _SORTED_AFRESH_SHARE, width):
-            # A few windows (the ends of the row, a NaN here and there): sorted afresh, so
-            # that the median of small windows compiles no heaps (seconds of a cold start).
+        few = left.size <= max(min(n // _SORTED_AFRESH_SHARE, _AFRESH_WORK * n // width**2), width)
+        if few and kind == _kernels.NETWORK_MEDIAN:
             readout = _kernels.Readout(statistic.qs[0], statistic.interpolations[0], min_count)
             medians = np.empty(left.size)
             _kernels.sorted_afresh_bounds(rows[row], *bounds, readout, medians)
             out[row, left, 0] = medians
+        elif few and kind == _kernels.NETWORK_MAD:
+            mads = np.empty(left.size)
+            _kernels.mad_afresh_bounds(rows[row], *bounds, min_count, mads)
+            out[row, left, 0] = mads
         else:
             out[row, left] = run_bounds(rows[row], None, bounds, False, min_count, unscaled)[0]
 

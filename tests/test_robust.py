@@ -480,6 +480,24 @@ def test_mad_on_both_sides_of_its_networks(window):
         np.testing.assert_array_equal(details["outlier"].to_numpy(), outliers)
 
 
+@pytest.mark.parametrize("window", [5, 17, 101])
+def test_networks_leave_scattered_windows_to_a_sort_afresh(window):
+    # A few NaN in a row: the windows that hold one (and those at the row's ends) are
+    # sorted afresh, up to a share of the row that shrinks as k grows (at 101, the ends
+    # alone: rollmed._runners._AFRESH_WORK); more NaN send them to the general path. Both
+    # give the reference's MAD and median.
+    rng = np.random.default_rng(window)
+    for n_special in (2, 12, 120):
+        values = rng.standard_normal(6_000).round(1)  # ties
+        special = rng.choice(values.size, n_special, replace=False)
+        values[special] = rng.choice([np.nan, np.inf, -np.inf, -0.0], n_special)
+        for min_count in (None, 2):
+            expected = reference.rolling(values, window, min_count, False, reference.mad_of)
+            np.testing.assert_array_equal(rollmed.move_mad(values, window, min_count), expected)
+            expected = reference.rolling(values, window, min_count, False, reference.median_of)
+            np.testing.assert_array_equal(rollmed.move_median(values, window, min_count), expected)
+
+
 @pytest.mark.parametrize("window", [512, 513])
 def test_one_quantile_on_both_sides_of_the_heaps(window):
     # One quantile from 0.25 to 0.75 (HEAPS_TAIL) of fixed windows wider than
