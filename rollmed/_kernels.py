@@ -18,7 +18,7 @@ Sections, in order:
 3. The indexed double heap: the state (:class:`HeapState`), its lifecycle and its moves.
 4. Drivers: the heap over a run of windows, and windows of a few values sorted afresh.
 5. The order-statistic window (block sort and bitset): MAD, ranks, several quantiles.
-6. Median networks: narrow windows, many outputs at once.
+6. Networks: the median, MAD and quantiles of narrow windows, many outputs at once.
 7. Entry points over fixed offsets and bounds arrays, split into spans for threads.
 8. Window bounds: groups and time windows.
 9. Streams: a heap state carried between calls.
@@ -2197,7 +2197,7 @@ def _robust_windows_overload(marker, values, start, end, statistic, work, width,
 
 
 # =====================================================================================
-# 6. Median networks: many narrow windows at once
+# 6. Networks: the median, MAD and quantiles of many narrow windows at once
 # =====================================================================================
 #
 # The median (or the MAD) of a window of k values by a selection network: Batcher's
