@@ -2346,11 +2346,12 @@ def median_group(k):
     31: 27, 11.6, 11.2; k = 64: -, 26.4, 19.3, 24.8; k = 80: -, 36, 24, 27; k = 101: -,
     48, 29.0, 28.9; k = 128: -, 68, 40, 35; k = 160: -, 90, 48, 41.
     """
-    if k <= 10:
-        return 1
-    if k <= 32:
-        return 4
-    return 8 if k <= 100 else 16
+    return _group_of(k, ((10, 1), (32, 4), (100, 8)), 16)
+
+
+def _group_of(k, groups, wider):
+    """The group of the first ``(widest window, group)`` in ``groups`` that takes ``k``, else ``wider``."""
+    return next((group for widest, group in groups if k <= widest), wider)
 
 
 @functools.cache
@@ -2497,13 +2498,10 @@ def mad_group(k):
     window), 2, 4, 8, 16: k = 11: 2.1, 2.2, 2.3; 16: 4.0, 4.1, 3.8, 4.7; 21: 5.3, 3.5,
     3.4, 4.3; 40: -, 8.0, 6.1, 6.8; 48: -, 10.3, 7.3, 7.4; 64: -, -, 10.9, 10.1, 14.2;
     80: -, 19.8, 13.0, 10.3; 101: -, -, 16.6, 12.4, 16.8; 108: -, -, -, 14.9, 17.8; 116:
-    -, -, -, 47.5, 19.1 (the cliff of MAD_NETWORK_MAX: a core of 109 values).
+    -, -, -, 47.5, 19.1 (the cliff of MAD_NETWORK_MAX: a core of 109 values). At 16 the
+    difference is within the noise: one network fewer to compile.
     """
-    if k <= 16:
-        return 1
-    if k <= 48:
-        return 4
-    return 8 if k <= 108 else 16
+    return _group_of(k, ((16, 1), (48, 4), (108, 8)), 16)
 
 
 @functools.cache
