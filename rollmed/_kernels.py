@@ -2212,7 +2212,8 @@ def _robust_windows_overload(marker, values, start, end, statistic, work, width,
 # Exactness: a compare-exchange is ``lo = min(a, b)``, ``hi = max(b, a)`` (numba's
 # builtins: one test, two complementary selects), a permutation of its inputs, so a
 # -0.0 and a 0.0 stay two zeros. NaN cannot go through comparisons: the loop counts the
-# NaN among the values it loads, and the windows that hold one are left to the heaps.
+# NaN among the values it loads, and the windows that hold one are left to its caller
+# (rollmed._runners: sorted afresh, or the general path).
 #
 # The code for each k is generated at typing time by an overload, as LLVM IR; k reaches
 # it as a *type* (a tuple of k zeros), so each k compiles once, on first use, and is
@@ -2254,17 +2255,26 @@ def _odd_even_sort(wires, out):
         _odd_even_merge(wires[:half], wires[half:], out)
 
 
-def _batcher_networks(n):
-    """Batcher's sort of ``n`` wires split in halves, and of the next power of two cut to ``n``."""
-    halves = []
-    _odd_even_sort(list(range(n)), halves)
+def _padded(network_of, n):
+    """The network ``network_of(size)`` over the next power of two wires, cut to ``n``.
+
+    Wires from ``n`` up would hold +inf: their comparators change nothing.
+    """
     size = 1
     while size < n:
         size *= 2
-    padded = []
-    _odd_even_sort(list(range(size)), padded)
-    # Wires from n up would hold +inf: their comparators change nothing.
-    return halves, [(i, j) for i, j in padded if j < n]
+    return [(i, j) for i, j in network_of(size) if j < n]
+
+
+def _batcher_networks(n):
+    """Batcher's sort of ``n`` wires split in halves, and of the next power of two cut to ``n``."""
+
+    def sort(size):
+        network = []
+        _odd_even_sort(list(range(size)), network)
+        return network
+
+    return sort(n), _padded(sort, n)
 
 
 def _prune(network, ranks):
@@ -2391,6 +2401,23 @@ def _compare_exchanges(builder, network, wire):
             wire[j] = builder.select(builder.fcmp_ordered(">", a, b), a, b)
 
 
+def _phase_place(t, group, stride):
+    """Where value ``t`` of group 0's windows sits in the phases (group g's is g further)."""
+    return (t % group) * stride + t // group
+
+
+def _array_data(context, builder, signature, args, i):
+    """The data pointer of the intrinsic's array argument ``i``."""
+    return context.make_array(signature.args[i])(context, builder, value=args[i]).data
+
+
+def _at(builder, data, index, offset):
+    """The address of ``data[index + offset]`` (``offset`` a constant or an LLVM value)."""
+    if isinstance(offset, int):
+        offset = ir.Constant(index.type, offset)
+    return builder.gep(data, [builder.add(index, offset, flags=["nsw"])], inbounds=True)
+
+
 @functools.cache
 def _group_middles(k, group):
     """An intrinsic ``(phases, middles, g)``: the middle values of each window of group ``g``.
@@ -2400,25 +2427,19 @@ def _group_middles(k, group):
     Emitted as LLVM IR: numba typed the same min and max written as source for most of
     the compile, 16 s at k = 31 (groups of 8) where this takes 2.6.
     """
-    blocks = _GROUPS_PER_BLOCK
-    stride = blocks + _group_reach(k, group)
+    per_block = _GROUPS_PER_BLOCK
+    stride = per_block + _group_reach(k, group)
     low, high = (k - 1) // 2, k // 2
     ranks = (group - 1, group - 1 + high - low)  # of the middle values among the core's and its own
 
     @intrinsic
     def middles_of_group(typingctx, phases, middles, g):
         def codegen(context, builder, signature, args):
-            phases_data = context.make_array(signature.args[0])(context, builder, value=args[0]).data
-            middles_data = context.make_array(signature.args[1])(context, builder, value=args[1]).data
+            phases_data, middles_data = (_array_data(context, builder, signature, args, i) for i in (0, 1))
             g = args[2]
 
-            def at(data, offset):
-                return builder.gep(
-                    data, [builder.add(g, ir.Constant(g.type, offset), flags=["nsw"])], inbounds=True
-                )
-
             def load(t):  # value t of the group's windows
-                return builder.load(at(phases_data, (t % group) * stride + t // group))
+                return builder.load(_at(builder, phases_data, g, _phase_place(t, group, stride)))
 
             wire = [load(t) for t in range(group - 1, k)]
             _compare_exchanges(builder, _core_network(k, group), wire)
@@ -2428,7 +2449,9 @@ def _group_middles(k, group):
                 window = middle + [load(t) for t in own]
                 _compare_exchanges(builder, _merge_network(len(middle), len(own), ranks), window)
                 for side in range(1 if high == low else 2):
-                    builder.store(window[ranks[side]], at(middles_data, (2 * d + side) * blocks))
+                    builder.store(
+                        window[ranks[side]], _at(builder, middles_data, g, (2 * d + side) * per_block)
+                    )
             return context.get_dummy_value()
 
         return types.void(phases, middles, g), codegen
@@ -2453,24 +2476,26 @@ def _deal_phases(xs, block, group, stride, phases):
 def _grouped_median_windows(k, group):
     """:func:`_network_windows` for the median, ``group`` neighbouring windows sharing a core."""
     middles_of_group = _group_middles(k, group)
-    blocks = _GROUPS_PER_BLOCK
-    stride = blocks + _group_reach(k, group)
+    per_block = _GROUPS_PER_BLOCK
+    stride = per_block + _group_reach(k, group)
     odd = k % 2 == 1
 
     def windows(values, out, first, stop, offset, marker):
         xs = values[first + offset : stop + offset + k - 1]
         results = out[first:stop]
         phases = np.empty(group * stride)
-        middles = np.empty(2 * group * blocks)
-        for block in range(0, stop - first, group * blocks):
+        middles = np.empty(2 * group * per_block)
+        for block in range(0, stop - first, group * per_block):
             _deal_phases(xs, block, group, stride, phases)
-            for g in range(blocks):
+            for g in range(per_block):
                 middles_of_group(phases, middles, g)
-            size = min(group * blocks, stop - first - block)
+            size = min(group * per_block, stop - first - block)
             for o in range(size):
                 g, d = o // group, o % group
-                lower = middles[g + 2 * d * blocks]
-                results[block + o, 0] = lower if odd else _midpoint(lower, middles[g + (2 * d + 1) * blocks])
+                lower = middles[g + 2 * d * per_block]
+                results[block + o, 0] = (
+                    lower if odd else _midpoint(lower, middles[g + (2 * d + 1) * per_block])
+                )
         # Each value is the newest of exactly one window (see _plain_network_windows).
         return _count_nan(xs, k - 1, xs.size)
 
@@ -2495,11 +2520,12 @@ def mad_group(k):
     """How many neighbouring windows of ``k`` values share one sorted core for the MAD (one: none).
 
     Kernels alone on 1e6 normal values, one thread, ms for G = 1 (two networks over each
-    window), 2, 4, 8, 16: k = 11: 2.1, 2.2, 2.3; 16: 4.0, 4.1, 3.8, 4.7; 21: 5.3, 3.5,
-    3.4, 4.3; 40: -, 8.0, 6.1, 6.8; 48: -, 10.3, 7.3, 7.4; 64: -, -, 10.9, 10.1, 14.2;
-    80: -, 19.8, 13.0, 10.3; 101: -, -, 16.6, 12.4, 16.8; 108: -, -, -, 14.9, 17.8; 116:
-    -, -, -, 47.5, 19.1 (the cliff of MAD_NETWORK_MAX: a core of 109 values). At 16 the
-    difference is within the noise: one network fewer to compile.
+    window), 2, 4, 8, 16 (-: not measured): k = 11: 2.1, 2.2, 2.3, -, -; 16: 4.0, 4.1,
+    3.8, 4.7, -; 21: 5.3, 3.5, 3.4, 4.3, -; 40: -, 8.0, 6.1, 6.8, -; 48: -, 10.3, 7.3,
+    7.4, -; 64: -, -, 10.9, 10.1, 14.2; 80: -, 19.8, 13.0, 10.3, -; 101: -, -, 16.6, 12.4,
+    16.8; 108: -, -, -, 14.9, 17.8; 116: -, -, -, 47.5, 19.1 (the cliff of MAD_NETWORK_MAX:
+    a core of 109 values). At 16 the difference is within the noise: one network fewer
+    to compile.
     """
     return _group_of(k, ((16, 1), (48, 4), (108, 8)), 16)
 
@@ -2507,21 +2533,21 @@ def mad_group(k):
 @functools.cache
 def _bitonic_selection(n, ranks):
     """Batcher's bitonic merger of ``n`` wires (non-increasing, then non-decreasing), pruned to ``ranks``."""
-    size = 1
-    while size < n:
-        size *= 2
-    network = []
 
-    def merge(first, width):
-        if width > 1:
-            half = width // 2
-            network.extend((i, i + half) for i in range(first, first + half))
-            merge(first, half)
-            merge(first + half, half)
+    def merger(size):
+        network = []
 
-    merge(0, size)
-    # Wires from n up would hold +inf: their comparators change nothing.
-    return _prune([(i, j) for i, j in network if j < n], ranks)
+        def merge(first, width):
+            if width > 1:
+                half = width // 2
+                network.extend((i, i + half) for i in range(first, first + half))
+                merge(first, half)
+                merge(first + half, half)
+
+        merge(0, size)
+        return network
+
+    return _prune(_padded(merger, n), ranks)
 
 
 # The MAD's groups are fewer to a block than the median's, so that the sorted cores
@@ -2530,25 +2556,14 @@ def _bitonic_selection(n, ranks):
 _MAD_GROUPS_PER_BLOCK = 32
 
 
-def _array_data(context, builder, signature, args, i):
-    return context.make_array(signature.args[i])(context, builder, value=args[i]).data
-
-
-def _at(builder, data, index, offset):
-    """The address of ``data[index + offset]`` (``offset`` a constant or an LLVM value)."""
-    if isinstance(offset, int):
-        offset = ir.Constant(index.type, offset)
-    return builder.gep(data, [builder.add(index, offset, flags=["nsw"])], inbounds=True)
-
-
 @functools.cache
 def _sorted_core(k, group):
     """An intrinsic ``(phases, cores, g)``: the core of group ``g``'s windows, sorted, into ``cores``.
 
     Rank ``r`` goes to ``cores[g + r * _MAD_GROUPS_PER_BLOCK]``.
     """
-    blocks = _MAD_GROUPS_PER_BLOCK
-    stride = blocks + _group_reach(k, group)
+    per_block = _MAD_GROUPS_PER_BLOCK
+    stride = per_block + _group_reach(k, group)
     core = k - group + 1
 
     @intrinsic
@@ -2557,12 +2572,12 @@ def _sorted_core(k, group):
             phases_data, cores_data = (_array_data(context, builder, signature, args, i) for i in (0, 1))
             g = args[2]
             wire = [
-                builder.load(_at(builder, phases_data, g, t % group * stride + t // group))
+                builder.load(_at(builder, phases_data, g, _phase_place(t, group, stride)))
                 for t in range(group - 1, k)
             ]
             _compare_exchanges(builder, sorting_network(core), wire)
             for rank, value in enumerate(wire):
-                builder.store(value, _at(builder, cores_data, g, rank * blocks))
+                builder.store(value, _at(builder, cores_data, g, rank * per_block))
             return context.get_dummy_value()
 
         return types.void(phases, cores, g), codegen
@@ -2578,8 +2593,8 @@ def _window_mad(k, group):
     values are in ``phases``. The MAD of a window whose median is not finite is not a
     number (its distances are not): the caller flags it.
     """
-    blocks = _MAD_GROUPS_PER_BLOCK
-    stride = blocks + _group_reach(k, group)
+    per_block = _MAD_GROUPS_PER_BLOCK
+    stride = per_block + _group_reach(k, group)
     low, high = (k - 1) // 2, k // 2
     core = k - group + 1
     ranks = (group - 1, group - 1 + high - low)  # of the middle values among the core's and its own
@@ -2601,7 +2616,7 @@ def _window_mad(k, group):
 
             def own_value(i):
                 # Window d's own values are t = d .. group - 2 and k .. k + d - 1: its i-th
-                # is t = d + i, past the core where d + i >= group - 1.
+                # is t = d + i, past the core where d + i >= group - 1 (placed as _phase_place).
                 t = builder.add(d, constant(i))
                 past = builder.icmp_signed(">=", t, constant(group - 1))
                 t = builder.add(t, builder.select(past, constant(core), constant(0)))
@@ -2620,11 +2635,11 @@ def _window_mad(k, group):
                 return [builder.call(fabs, [builder.fsub(x, m)]) for x in wire]
 
             own = [own_value(i) for i in range(group - 1)]
-            window = [builder.load(_at(builder, cores_data, g, r * blocks)) for r in near] + own
+            window = [builder.load(_at(builder, cores_data, g, r * per_block)) for r in near] + own
             _compare_exchanges(builder, merge, window)
             m = middle_of(window)
             core_distances = distances(
-                [builder.load(_at(builder, cores_data, g, r * blocks)) for r in range(core)], m
+                [builder.load(_at(builder, cores_data, g, r * per_block)) for r in range(core)], m
             )
             _compare_exchanges(builder, bitonic, core_distances)
             window = [core_distances[r] for r in near] + distances(own, m)
@@ -2639,28 +2654,28 @@ def _window_mad(k, group):
 def _grouped_mad_windows(k, group):
     """:func:`_network_windows` for the MAD, ``group`` neighbouring windows sharing a sorted core."""
     sorted_core, window_mad = _sorted_core(k, group), _window_mad(k, group)
-    blocks = _MAD_GROUPS_PER_BLOCK
-    stride = blocks + _group_reach(k, group)
+    per_block = _MAD_GROUPS_PER_BLOCK
+    stride = per_block + _group_reach(k, group)
     core = k - group + 1
 
     def windows(values, out, first, stop, offset, marker):
         xs = values[first + offset : stop + offset + k - 1]
         results = out[first:stop]
         phases = np.empty(group * stride)
-        cores = np.empty(core * blocks)
-        mads = np.empty(group * blocks)
-        for block in range(0, stop - first, group * blocks):
+        cores = np.empty(core * per_block)
+        mads = np.empty(group * per_block)
+        for block in range(0, stop - first, group * per_block):
             _deal_phases(xs, block, group, stride, phases)
-            for g in range(blocks):
+            for g in range(per_block):
                 sorted_core(phases, cores, g)
             for d in range(group):
-                for g in range(blocks):
+                for g in range(per_block):
                     m, mad = window_mad(phases, cores, g, d)
                     # (A select, not a branch: the MAD of an infinite median is redone.)
-                    mads[g + d * blocks] = mad if abs(m) < np.inf else np.nan
-            size = min(group * blocks, stop - first - block)
+                    mads[g + d * per_block] = mad if abs(m) < np.inf else np.nan
+            size = min(group * per_block, stop - first - block)
             for o in range(size):
-                results[block + o, 0] = mads[o // group + o % group * blocks]
+                results[block + o, 0] = mads[o // group + o % group * per_block]
         return _count_nan(xs, k - 1, xs.size)
 
     return windows
@@ -2672,9 +2687,8 @@ def _contiguous_vector(xs):
 
 def _window_wires(context, builder, signature, args, k):
     """LLVM IR: the loads of ``xs[i + t]`` for t < k, with ``xs`` and ``i`` an intrinsic's first arguments."""
-    data = context.make_array(signature.args[0])(context, builder, value=args[0]).data
-    places = [builder.add(args[1], ir.Constant(args[1].type, t), flags=["nsw"]) for t in range(k)]
-    return [builder.load(builder.gep(data, [place], inbounds=True)) for place in places]
+    data = _array_data(context, builder, signature, args, 0)
+    return [builder.load(_at(builder, data, args[1], t)) for t in range(k)]
 
 
 @functools.cache

@@ -16,14 +16,17 @@ from rollmed._statistics import MEDIAN, MedianAbsoluteDeviation, Quantiles, Stat
 _SPAN = 1 << 16
 # Networks leave a row's windows that are cut short or hold a NaN to a general path. The
 # few are sorted afresh, so that a network's first call compiles no other path: those at
-# the ends of a row, and up to one in _SORTED_AFRESH_SHARE of its windows but no more than
-# _AFRESH_WORK * n / k**2 (sorting afresh takes about k**2 / 4 compare-exchanges a window:
-# at most two for each value of the row). More go to run_bounds. Bounded by the share
-# alone, 50 NaN scattered over 1e6 values (8,000 windows left) took the median at k = 160
-# 51.6 ms instead of 10.7, and 130 NaN the MAD at 116 60.1 instead of 20.7; bounded by the
-# work too, 11.9 and 22.8 (one thread).
+# the ends of a row, and as many more as cost no more than the larger of two budgets.
+# Sorting afresh takes about k**2 / 4 compare-exchanges a window: _AFRESH_WORK * n / k**2
+# windows (at most two compare-exchanges for each value of the row; and up to one in
+# _SORTED_AFRESH_SHARE of its windows), or _AFRESH_FLOOR / k**2 (about a million, a
+# millisecond, so that a NaN or two in a short row compile nothing more). More go to
+# run_bounds. Bounded by the share alone, 50 NaN scattered over 1e6 values (8,000
+# windows left) took the median at k = 160 51.6 ms instead of 10.7, and 130 NaN the MAD
+# at 116 60.1 instead of 20.7; bounded by the work too, 11.9 and 22.8 (one thread).
 _SORTED_AFRESH_SHARE = 64
 _AFRESH_WORK = 8
+_AFRESH_FLOOR = 1 << 22
 
 
 def read_only(array: np.ndarray) -> np.ndarray:
@@ -276,10 +279,12 @@ def _fixed_by_networks(rows, offsets, min_count, statistic, kind, tasks, out) ->
     n = rows.shape[1]
     # (Unscaled: the caller scales the MAD of every window, these included.)
     unscaled = statistic._replace(scale=1.0) if isinstance(statistic, MedianAbsoluteDeviation) else statistic
+    # (A row's ends cut k - 1 windows short; more may hold a NaN.)
+    more = max(min(n // _SORTED_AFRESH_SHARE, _AFRESH_WORK * n // width**2), _AFRESH_FLOOR // width**2)
     for row in np.unique(left_rows):
         left = left_results[np.searchsorted(left_rows, row) : np.searchsorted(left_rows, row, side="right")]
         bounds = (np.clip(left + start_offset, 0, n), np.clip(left + end_offset, 0, n))
-        few = left.size <= max(min(n // _SORTED_AFRESH_SHARE, _AFRESH_WORK * n // width**2), width)
+        few = left.size <= width - 1 + more
         if few and kind == _kernels.NETWORK_MEDIAN:
             readout = _kernels.Readout(statistic.qs[0], statistic.interpolations[0], min_count)
             medians = np.empty(left.size)

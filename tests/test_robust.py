@@ -459,8 +459,8 @@ def test_mad_on_both_sides_of_its_networks(window):
     # The MAD of fixed windows of up to MAD_NETWORK_MAX (116) values comes from networks:
     # two over each window up to 16, a sorted core shared by 4 neighbouring windows up to
     # 48, by 8 up to 108, by 16 beyond (the windows they leave, with a NaN or an infinite
-    # median, from the sorted array); wider ones from the sorted array; the Hampel
-    # filter's median and MAD each from its own network.
+    # median, sorted afresh when few, else by the general path); wider ones from the
+    # sorted array; the Hampel filter's median and MAD each from its own network.
     values = values_at_a_switch(window, 1700)
     rng = np.random.default_rng(window)
     values[:1400] = rng.standard_normal(1400)  # runs without NaN or infinities: the networks' own
@@ -480,22 +480,74 @@ def test_mad_on_both_sides_of_its_networks(window):
         np.testing.assert_array_equal(details["outlier"].to_numpy(), outliers)
 
 
+def spy_on(module, name, calls, monkeypatch):
+    """Record in ``calls`` the name of ``module.name`` each time it is called; it still runs."""
+    function = getattr(module, name)
+
+    def spy(*args, **kwargs):
+        calls.append(name)
+        return function(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, spy)
+
+
 @pytest.mark.parametrize("window", [5, 17, 101])
-def test_networks_leave_scattered_windows_to_a_sort_afresh(window):
-    # A few NaN in a row: the windows that hold one (and those at the row's ends) are
-    # sorted afresh, up to a share of the row that shrinks as k grows (at 101, the ends
-    # alone: rollmed._runners._AFRESH_WORK); more NaN send them to the general path. Both
-    # give the reference's MAD and median.
+def test_networks_leave_scattered_windows_to_a_sort_afresh(window, monkeypatch):
+    # The windows a network leaves (a row's ends cut short, those holding a NaN) are sorted
+    # afresh while that costs little (rollmed._runners._AFRESH_WORK, _AFRESH_FLOOR), so
+    # that no other path compiles; more go to the general path. A NaN leaves k windows:
+    # in a row of 6,000, the narrow windows of any of these are sorted afresh, at k = 101
+    # those of two NaN but not of a dozen. Both paths give the reference's MAD and median.
+    from rollmed import _kernels, _runners
+
+    calls = []
+    for module, name in (
+        (_kernels, "mad_afresh_bounds"),
+        (_kernels, "sorted_afresh_bounds"),
+        (_runners, "run_bounds"),
+    ):
+        spy_on(module, name, calls, monkeypatch)
     rng = np.random.default_rng(window)
-    for n_special in (2, 12, 120):
+    for n_special, specials in (
+        (2, [np.nan]),
+        (12, [np.nan, np.inf, -np.inf, -0.0]),
+        (120, [np.nan, np.inf]),
+    ):
         values = rng.standard_normal(6_000).round(1)  # ties
-        special = rng.choice(values.size, n_special, replace=False)
-        values[special] = rng.choice([np.nan, np.inf, -np.inf, -0.0], n_special)
+        values[rng.choice(values.size, n_special, replace=False)] = rng.choice(specials, n_special)
         for min_count in (None, 2):
+            calls.clear()
             expected = reference.rolling(values, window, min_count, False, reference.mad_of)
             np.testing.assert_array_equal(rollmed.move_mad(values, window, min_count), expected)
             expected = reference.rolling(values, window, min_count, False, reference.median_of)
             np.testing.assert_array_equal(rollmed.move_median(values, window, min_count), expected)
+            afresh = window < 101 or n_special == 2
+            paths = ["mad_afresh_bounds", "sorted_afresh_bounds"] if afresh else ["run_bounds", "run_bounds"]
+            assert calls == paths, (n_special, min_count)
+    # Infinities without NaN: the windows of an infinite median are left too.
+    values = rng.standard_normal(6_000).round(1)
+    values[2000 : 2000 + window] = np.inf
+    values[rng.choice(values.size, 10, replace=False)] = -np.inf
+    calls.clear()
+    np.testing.assert_array_equal(
+        rollmed.move_mad(values, window), reference.rolling(values, window, None, False, reference.mad_of)
+    )
+    assert calls == ["mad_afresh_bounds"]
+
+
+@pytest.mark.parametrize("window", [49, 64, 109])
+def test_mad_networks_across_spans_and_rows(window, monkeypatch):
+    # Rows long enough to be split into spans (whose first windows need not begin a block
+    # of groups), three rows of one 2-d array, a few NaN: the networks give what the
+    # general path gives (the sorted array, tested against the reference above).
+    from rollmed import _kernels
+
+    rng = np.random.default_rng(window)
+    values = rng.standard_normal((3, 140_000)).round(2)
+    values[1, rng.choice(values.shape[1], 5, replace=False)] = np.nan
+    by_networks = rollmed.move_mad(values, window, 2, axis=1)
+    monkeypatch.setattr(_kernels, "MAD_NETWORK_MAX", 0)
+    np.testing.assert_array_equal(by_networks, rollmed.move_mad(values, window, 2, axis=1))
 
 
 @pytest.mark.parametrize("window", [512, 513])
