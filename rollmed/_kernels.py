@@ -2226,10 +2226,10 @@ def _robust_windows_overload(marker, values, start, end, statistic, work, width,
 # below); several quantiles, SORT_NETWORK_MAX. The median's
 # kernel alone, 1e6 values, one thread, against the heaps' whole call (62-72 ms): k =
 # 101, 29 ms; 160, 41; 180, 45; then a cliff: 190, 110 (the core no longer fits). The
-# MAD's kernel alone (mad_group), one thread, on today's machine: k = 33, 4.7 ms; 64,
-# 10.1; 101, 12.4; 108, 14.9; 116, 19.1; then a cliff where the sorted core passes about
-# 101 values: 124, 33.5; 140, 62.7 (the sorted array's whole call: 45-58 ms from 101 to 160).
-MAD_NETWORK_MAX = 116
+# MAD's kernel alone (mad_group), one thread, on the machine of 2026-12-04: k = 33, 4.7
+# ms; 64, 10.1; 101, 12.4-14.0; 116, 16.8; 140, 22.9; 160, 24.3; 200, 29.7; then a cliff:
+# 256, 224 (the sorted array's or the block window's whole call: 45-50 ms from 101 to 256).
+MAD_NETWORK_MAX = 200
 MEDIAN_NETWORK_MAX = 160
 
 
@@ -2502,8 +2502,8 @@ def _grouped_median_windows(k, group):
     return windows
 
 
-# The MAD of wider windows, a group at a time as the median: the core is sorted whole,
-# once for the group. For each window, the median comes from the core's middle ranks and
+# The MAD of wider windows, a group at a time as the median: the core is sorted once
+# for the group. For each window, the median comes from the core's middle ranks and
 # the window's own values as above; the core's distances from that median, in the order
 # of the core's values, fall and then rise (``m - x`` falls towards ``m``, ``x - m`` rises
 # after it, and rounding keeps both monotone): a bitonic sequence, which Batcher's
@@ -2523,11 +2523,12 @@ def mad_group(k):
     window), 2, 4, 8, 16 (-: not measured): k = 11: 2.1, 2.2, 2.3, -, -; 16: 4.0, 4.1,
     3.8, 4.7, -; 21: 5.3, 3.5, 3.4, 4.3, -; 40: -, 8.0, 6.1, 6.8, -; 48: -, 10.3, 7.3,
     7.4, -; 64: -, -, 10.9, 10.1, 14.2; 80: -, 19.8, 13.0, 10.3, -; 101: -, -, 16.6, 12.4,
-    16.8; 108: -, -, -, 14.9, 17.8; 116: -, -, -, 47.5, 19.1 (the cliff of MAD_NETWORK_MAX:
-    a core of 109 values). At 16 the difference is within the noise: one network fewer
-    to compile.
+    16.8; 108: -, -, -, 14.9, 17.8; 116: -, -, -, 16.8, 20.5; 124: -, -, -, 18.4, 20.9;
+    140: -, -, -, 22.9, 107.8; 160: -, -, -, 24.3, 101.6; 180: -, -, 43.8, 27.2, -; 200:
+    -, -, 44.9, 29.7, - (from 116, with the core sorted in halves: _CORE_SORT_WHOLE_MAX).
+    At 16 the difference is within the noise: one network fewer to compile.
     """
-    return _group_of(k, ((16, 1), (48, 4), (108, 8)), 16)
+    return _group_of(k, ((16, 1), (48, 4)), 8)
 
 
 @functools.cache
@@ -2556,40 +2557,62 @@ def _bitonic_selection(n, ranks):
 _MAD_GROUPS_PER_BLOCK = 32
 
 
-@functools.cache
-def _sorted_core(k, group):
-    """An intrinsic ``(phases, cores, g)``: the core of group ``g``'s windows, sorted, into ``cores``.
+# One network over a core of more than about 101 values falls off a cliff (registers
+# spill): k = 116 in groups of 8, a core of 109, took 39.4 ms to sort for 1e6 values
+# where 101 took 5.2. Wider cores are sorted in two halves, then merged, each step a loop
+# over the groups of its own: 6.8 ms at 109; 125 values, 24.0 -> 4.1 ms.
+_CORE_SORT_WHOLE_MAX = 101
 
-    Rank ``r`` goes to ``cores[g + r * _MAD_GROUPS_PER_BLOCK]``.
+
+@functools.cache
+def _core_sort(k, group, step):
+    """An intrinsic ``(phases, cores, g)``: step 0, 1 or 2 of sorting group ``g``'s core into ``cores``.
+
+    Rank ``r`` goes to ``cores[g + r * _MAD_GROUPS_PER_BLOCK]``. A core of up to
+    _CORE_SORT_WHOLE_MAX values is sorted by step 0 alone (steps 1 and 2 do nothing);
+    a wider one has its first half sorted by step 0, its second by step 1, and the two
+    merged by step 2.
     """
     per_block = _MAD_GROUPS_PER_BLOCK
     stride = per_block + _group_reach(k, group)
     core = k - group + 1
+    half = core if core <= _CORE_SORT_WHOLE_MAX else core // 2
+    first, stop = ((0, half), (half, core), (0, core))[step]
+    if step < 2:
+        network = sorting_network(stop - first)
+    else:  # the halves sorted: merge them
+        network = []
+        _odd_even_merge(list(range(half)), list(range(half, core)), network)
+        network = _prune(network, range(core))
 
     @intrinsic
-    def sorted_core(typingctx, phases, cores, g):
+    def core_sort(typingctx, phases, cores, g):
         def codegen(context, builder, signature, args):
             phases_data, cores_data = (_array_data(context, builder, signature, args, i) for i in (0, 1))
             g = args[2]
-            wire = [
-                builder.load(_at(builder, phases_data, g, _phase_place(t, group, stride)))
-                for t in range(group - 1, k)
-            ]
-            _compare_exchanges(builder, sorting_network(core), wire)
-            for rank, value in enumerate(wire):
-                builder.store(value, _at(builder, cores_data, g, rank * per_block))
+            if step < 2:  # (the core's value of rank r is value t = group - 1 + r of the windows)
+                places = [
+                    (phases_data, _phase_place(group - 1 + r, group, stride)) for r in range(first, stop)
+                ]
+            else:
+                places = [(cores_data, r * per_block) for r in range(first, stop)]
+            if network:
+                wire = [builder.load(_at(builder, data, g, offset)) for data, offset in places]
+                _compare_exchanges(builder, network, wire)
+                for rank, value in enumerate(wire, first):
+                    builder.store(value, _at(builder, cores_data, g, rank * per_block))
             return context.get_dummy_value()
 
         return types.void(phases, cores, g), codegen
 
-    return sorted_core
+    return core_sort
 
 
 @functools.cache
 def _window_mad(k, group):
     """An intrinsic ``(phases, cores, g, d)``: the median and the MAD of window ``d`` of group ``g``.
 
-    The group's core is sorted in ``cores`` (:func:`_sorted_core`); the window's own
+    The group's core is sorted in ``cores`` (:func:`_core_sort`); the window's own
     values are in ``phases``. The MAD of a window whose median is not finite is not a
     number (its distances are not): the caller flags it.
     """
@@ -2653,7 +2676,8 @@ def _window_mad(k, group):
 
 def _grouped_mad_windows(k, group):
     """:func:`_network_windows` for the MAD, ``group`` neighbouring windows sharing a sorted core."""
-    sorted_core, window_mad = _sorted_core(k, group), _window_mad(k, group)
+    sort_first, sort_second, merge_halves = (_core_sort(k, group, step) for step in range(3))
+    window_mad = _window_mad(k, group)
     per_block = _MAD_GROUPS_PER_BLOCK
     stride = per_block + _group_reach(k, group)
     core = k - group + 1
@@ -2667,7 +2691,11 @@ def _grouped_mad_windows(k, group):
         for block in range(0, stop - first, group * per_block):
             _deal_phases(xs, block, group, stride, phases)
             for g in range(per_block):
-                sorted_core(phases, cores, g)
+                sort_first(phases, cores, g)
+            for g in range(per_block):
+                sort_second(phases, cores, g)
+            for g in range(per_block):
+                merge_halves(phases, cores, g)
             for d in range(group):
                 for g in range(per_block):
                     m, mad = window_mad(phases, cores, g, d)

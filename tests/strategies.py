@@ -12,8 +12,8 @@ INT64_MIN, INT64_MAX = np.iinfo(np.int64).min, np.iinfo(np.int64).max
 # sides of each switch between paths (the median: sorting afresh up to 7 values; a
 # network per window up to 10, over the core shared by 4 windows up to 32, by 8 up to
 # 100 and by 16 up to 160; the MAD: two networks per window up to 16, a sorted core
-# shared by 4 windows up to 48, by 8 up to 108, by 16 up to MAD_NETWORK_MAX, 116) and the
-# widths the notebooks use.
+# shared by 4 windows up to 48, by 8 up to MAD_NETWORK_MAX, 200, the core sorted whole
+# up to 108 and in halves beyond) and the widths the notebooks use.
 NETWORK_WIDTHS = (
     2,
     3,
@@ -40,9 +40,9 @@ NETWORK_WIDTHS = (
     101,
     108,
     109,
-    116,
-    117,
     160,
+    200,
+    201,
 )
 
 
